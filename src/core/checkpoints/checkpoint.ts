@@ -1,0 +1,137 @@
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { syncDir, tempPath, toJson, writeFileSynced } from './atomic.js';
+import { decodeSafetensors, safetensorsChunks, type Tensor } from './safetensors.js';
+
+export const MODEL_FILE = 'model.safetensors';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const STATE_FILE = 'state.json';
+
+export interface Checkpoint {
+  params: Record<string, { dims: number[]; data: Float32Array }>;
+  /** Optimizer state tensors, e.g. "exp_avg.<param>"; stored flat. */
+  optimizer: Record<string, Float32Array>;
+  /** JSON-serialisable training state (step, optimizer scalars, config...). */
+  state: object;
+}
+
+export interface CheckpointEntry {
+  step: number;
+  dir: string;
+}
+
+const STEP_DIR = /^step-(\d+)$/;
+
+/** `runDir/checkpoints/step-000123`. */
+export function checkpointDir(runDir: string, step: number): string {
+  return join(runDir, 'checkpoints', `step-${String(step).padStart(6, '0')}`);
+}
+
+/**
+ * Writes the checkpoint into a temporary sibling directory, then renames it to `dir`, so `dir`
+ * is either absent/old or complete. An existing `dir` is replaced.
+ */
+export async function saveCheckpoint(dir: string, ckpt: Checkpoint): Promise<void> {
+  const state = toJson(ckpt.state); // fail before writing anything if the state is not JSON
+  const params: Record<string, Tensor> = {};
+  for (const [name, p] of Object.entries(ckpt.params)) params[name] = { dtype: 'F32', shape: p.dims, data: p.data };
+  const optimizer: Record<string, Tensor> = {};
+  for (const [name, data] of Object.entries(ckpt.optimizer)) optimizer[name] = { dtype: 'F32', shape: [data?.length], data };
+
+  const parent = dirname(dir);
+  await mkdir(parent, { recursive: true });
+  const tmp = tempPath(dir);
+  await mkdir(tmp);
+  try {
+    await writeFileSynced(join(tmp, MODEL_FILE), safetensorsChunks(params));
+    await writeFileSynced(join(tmp, OPTIMIZER_FILE), safetensorsChunks(optimizer));
+    await writeFileSynced(join(tmp, STATE_FILE), state);
+    await syncDir(tmp);
+    await replaceDir(tmp, dir);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => {});
+    throw err;
+  }
+  await syncDir(parent);
+}
+
+/** Moves `from` to `to`, replacing a directory already at `to` (rename cannot replace a non-empty one). */
+async function replaceDir(from: string, to: string): Promise<void> {
+  if (!(await exists(to))) return rename(from, to);
+  const old = tempPath(`${to}.old`);
+  await rename(to, old);
+  try {
+    await rename(from, to);
+  } catch (err) {
+    await rename(old, to).catch(() => {});
+    throw err;
+  }
+  await rm(old, { recursive: true, force: true });
+}
+
+export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
+  const model = decodeSafetensors(await readPart(dir, MODEL_FILE), join(dir, MODEL_FILE));
+  const opt = decodeSafetensors(await readPart(dir, OPTIMIZER_FILE), join(dir, OPTIMIZER_FILE));
+
+  const params: Checkpoint['params'] = {};
+  for (const [name, t] of Object.entries(model.tensors)) params[name] = { dims: t.shape, data: asF32(t, name, dir, MODEL_FILE) };
+  const optimizer: Checkpoint['optimizer'] = {};
+  for (const [name, t] of Object.entries(opt.tensors)) optimizer[name] = asF32(t, name, dir, OPTIMIZER_FILE);
+
+  let state: unknown;
+  try {
+    state = JSON.parse((await readPart(dir, STATE_FILE)).toString('utf8'));
+  } catch (err) {
+    throw new Error(`${join(dir, STATE_FILE)}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof state !== 'object' || state === null) throw new Error(`${join(dir, STATE_FILE)}: expected a JSON object`);
+  return { params, optimizer, state };
+}
+
+/** The complete checkpoints under `runDir/checkpoints`, oldest step first. Temporary directories are skipped. */
+export async function listCheckpoints(runDir: string): Promise<CheckpointEntry[]> {
+  const root = join(runDir, 'checkpoints');
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: CheckpointEntry[] = [];
+  for (const name of names) {
+    const match = STEP_DIR.exec(name);
+    if (match && (await isDir(join(root, name)))) out.push({ step: Number(match[1]), dir: join(root, name) });
+  }
+  return out.sort((a, b) => a.step - b.step);
+}
+
+async function readPart(dir: string, file: string): Promise<Buffer> {
+  try {
+    return await readFile(join(dir, file));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`checkpoint ${dir} is missing ${file}`);
+    }
+    throw err;
+  }
+}
+
+function asF32(t: Tensor, name: string, dir: string, file: string): Float32Array {
+  if (t.dtype !== 'F32') throw new Error(`${join(dir, file)}: tensor "${name}" is ${t.dtype}, expected F32`);
+  return t.data as Float32Array;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function isDir(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
