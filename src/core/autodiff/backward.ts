@@ -1,0 +1,112 @@
+import type { GraphProto, NodeProto, TensorProto } from 'onnx-buf';
+import { UserError } from '../onnx/errors.js';
+import { isFloatType } from '../onnx/tensor.js';
+import { Emitter } from './emitter.js';
+import { RuleContext, type ValueInfo } from './rule.js';
+import { RULES } from './rules/index.js';
+
+export interface BackwardOptions {
+  /** Name of the scalar loss value. */
+  loss: string;
+  /** Values (graph inputs, usually trainable parameters) whose gradients are wanted. */
+  wrt: string[];
+  /** dtype and probe shape of every value in the graph. */
+  info: Map<string, ValueInfo>;
+  opset: number;
+}
+
+export interface BackwardResult {
+  nodes: NodeProto[];
+  initializers: TensorProto[];
+  /** wrt name → name of its gradient value; absent when the value does not affect the loss. */
+  grads: Map<string, string>;
+}
+
+export class UnsupportedOpsError extends UserError {
+  constructor(readonly nodes: { opType: string; name: string }[]) {
+    const byOp = new Map<string, string[]>();
+    for (const n of nodes) byOp.set(n.opType, [...(byOp.get(n.opType) ?? []), n.name]);
+    const lines = [...byOp].map(([op, names]) => `  ${op} (${names.length}): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`);
+    super(`the model has ops with no gradient rule on the path from the trained parameters to the loss:\n${lines.join('\n')}`);
+  }
+}
+
+/** Collects initializers and Constant-node outputs, so rules can read constant axes, shapes and indices. */
+export function constantsOf(graph: GraphProto): Map<string, TensorProto> {
+  const constants = new Map<string, TensorProto>();
+  for (const t of graph.initializer) constants.set(t.name, t);
+  for (const n of graph.node) {
+    const value = n.opType === 'Constant' ? n.attribute.find((a) => a.name === 'value')?.t : undefined;
+    if (value) constants.set(n.output[0], value);
+  }
+  return constants;
+}
+
+function differentiableInputs(node: NodeProto): number[] {
+  return RULES[node.opType]?.inputs ?? node.input.map((_, i) => i);
+}
+
+/** Values that depend on `wrt` through differentiable inputs (float values only). */
+export function valuesRequiringGrad(graph: GraphProto, wrt: Iterable<string>, info: Map<string, ValueInfo>): Set<string> {
+  const requires = new Set(wrt);
+  for (const node of graph.node) {
+    if (!differentiableInputs(node).some((i) => requires.has(node.input[i]))) continue;
+    for (const o of node.output) if (o && isFloatType(info.get(o)?.dtype ?? 0)) requires.add(o);
+  }
+  return requires;
+}
+
+/** Reverse-mode differentiation of `graph` (topologically sorted) from the scalar `loss`. */
+export function buildBackward(graph: GraphProto, opts: BackwardOptions): BackwardResult {
+  const { info, loss } = opts;
+  const requires = valuesRequiringGrad(graph, opts.wrt, info);
+  const reaches = new Set([loss]);
+  for (let k = graph.node.length - 1; k >= 0; k--) {
+    const node = graph.node[k];
+    if (node.output.some((o) => reaches.has(o))) for (const i of node.input) if (i) reaches.add(i);
+  }
+  const active = graph.node.filter((n) => n.output.some((o) => requires.has(o) && reaches.has(o)));
+  const unsupported = active.filter((n) => !RULES[n.opType] || (n.domain !== '' && n.domain !== 'ai.onnx'));
+  if (unsupported.length) throw new UnsupportedOpsError(unsupported.map((n) => ({ opType: n.opType, name: n.name || n.output[0] })));
+
+  const e = new Emitter(opts.opset);
+  const contributions = new Map<string, string[]>();
+  const addGrad = (value: string, g: string) => contributions.set(value, [...(contributions.get(value) ?? []), g]);
+  /** The total gradient of a value, summing its contributions once. */
+  const gradOf = (value: string): string | undefined => {
+    const parts = contributions.get(value);
+    if (!parts || parts.length === 0) return undefined;
+    if (parts.length > 1) contributions.set(value, [e.op('Sum', parts)]);
+    return contributions.get(value)![0];
+  };
+
+  const lossInfo = info.get(loss);
+  if (!lossInfo || lossInfo.shape.length !== 0) throw new Error(`loss '${loss}' must be a scalar`);
+  addGrad(loss, e.scalar(1, lossInfo.dtype));
+  const constants = constantsOf(graph);
+
+  for (let k = active.length - 1; k >= 0; k--) {
+    const node = active[k];
+    const gradOuts = node.output.map((o) => (reaches.has(o) ? gradOf(o) : undefined));
+    if (gradOuts.every((g) => g === undefined)) continue;
+    const diff = new Set(differentiableInputs(node));
+    const needs = node.input.map((name, i) => !!name && diff.has(i) && requires.has(name));
+    const ctx = new RuleContext(e, node, gradOuts, needs, info, constants);
+    let gradIns: (string | undefined)[];
+    try {
+      gradIns = RULES[node.opType].grad(ctx);
+    } catch (err) {
+      throw new UserError(`cannot differentiate ${node.opType} node '${node.name}': ${(err as Error).message}`);
+    }
+    node.input.forEach((name, i) => {
+      if (needs[i] && gradIns[i]) addGrad(name, gradIns[i]!);
+    });
+  }
+
+  const grads = new Map<string, string>();
+  for (const w of opts.wrt) {
+    const g = gradOf(w);
+    if (g) grads.set(w, g);
+  }
+  return { nodes: e.nodes, initializers: e.initializers, grads };
+}

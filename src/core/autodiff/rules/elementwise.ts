@@ -1,0 +1,143 @@
+import type { RuleContext, RuleTable } from '../rule.js';
+
+/** Rules for ops whose gradient is g·f'(x), written with the output y where that is cheaper. */
+const unary = (derivative: (c: RuleContext, g: string, x: string, y: string) => string): RuleTable[string] => ({
+  inputs: [0],
+  grad: (c) => [derivative(c, c.gradOut()!, c.input(0), c.output(0))],
+});
+
+/** g where `cond` holds, else 0. */
+const gate = (c: RuleContext, cond: string, g: string) => c.e.op('Where', [cond, g, c.scalar(0)]);
+
+export const elementwiseRules: RuleTable = {
+  Add: { grad: (c) => [c.unbroadcast(c.gradOut()!, c.input(0)), c.unbroadcast(c.gradOut()!, c.input(1))] },
+  Sub: { grad: (c) => [c.unbroadcast(c.gradOut()!, c.input(0)), c.needsGrad(1) ? c.unbroadcast(c.e.neg(c.gradOut()!), c.input(1)) : undefined] },
+  Mul: {
+    grad: (c) => {
+      const [a, b] = [c.input(0), c.input(1)], g = c.gradOut()!;
+      return [c.needsGrad(0) ? c.unbroadcast(c.e.mul(g, b), a) : undefined, c.needsGrad(1) ? c.unbroadcast(c.e.mul(g, a), b) : undefined];
+    },
+  },
+  Div: {
+    grad: (c) => {
+      const [a, b] = [c.input(0), c.input(1)], g = c.gradOut()!;
+      return [
+        c.needsGrad(0) ? c.unbroadcast(c.e.div(g, b), a) : undefined,
+        c.needsGrad(1) ? c.unbroadcast(c.e.neg(c.e.div(c.e.mul(g, c.output(0)), b)), b) : undefined,
+      ];
+    },
+  },
+  Pow: {
+    grad: (c) => {
+      const [a, b] = [c.input(0), c.input(1)], g = c.gradOut()!;
+      const bf = c.dtype(b) === c.dtype(a) ? b : c.e.op('Cast', [b], { to: c.dtype(a) });
+      const da = c.needsGrad(0)
+        ? c.unbroadcast(c.e.mul(g, c.e.mul(bf, c.e.op('Pow', [a, c.e.sub(bf, c.scalar(1, a))]))), a) : undefined;
+      const db = c.needsGrad(1)
+        ? c.unbroadcast(c.e.mul(g, c.e.mul(c.output(0), c.e.op('Log', [a]))), b) : undefined;
+      return [da, db];
+    },
+  },
+  Neg: unary((c, g) => c.e.neg(g)),
+  Identity: unary((_c, g) => g),
+  Sqrt: unary((c, g, _x, y) => c.e.div(c.e.mul(g, c.scalar(0.5)), y)),
+  Exp: unary((c, g, _x, y) => c.e.mul(g, y)),
+  Log: unary((c, g, x) => c.e.div(g, x)),
+  Reciprocal: unary((c, g, _x, y) => c.e.neg(c.e.mul(g, c.e.mul(y, y)))),
+  Abs: unary((c, g, x) => c.e.mul(g, c.e.op('Sign', [x]))),
+  Sin: unary((c, g, x) => c.e.mul(g, c.e.op('Cos', [x]))),
+  Cos: unary((c, g, x) => c.e.neg(c.e.mul(g, c.e.op('Sin', [x])))),
+  Erf: unary((c, g, x) =>
+    // d/dx erf(x) = 2/sqrt(pi) * exp(-x^2)
+    c.e.mul(g, c.e.mul(c.scalar(2 / Math.sqrt(Math.PI)), c.e.op('Exp', [c.e.neg(c.e.mul(x, x))])))),
+  Tanh: unary((c, g, _x, y) => c.e.mul(g, c.e.sub(c.scalar(1), c.e.mul(y, y)))),
+  Sigmoid: unary((c, g, _x, y) => c.e.mul(g, c.e.mul(y, c.e.sub(c.scalar(1), y)))),
+  Softplus: unary((c, g, x) => c.e.mul(g, c.e.op('Sigmoid', [x]))),
+  Relu: unary((c, g, x) => gate(c, c.e.op('Greater', [x, c.scalar(0)]), g)),
+  LeakyRelu: unary((c, g, x) => {
+    const alpha = c.attrFloat('alpha', 0.01);
+    return c.e.op('Where', [c.e.op('Greater', [x, c.scalar(0)]), g, c.e.mul(g, c.scalar(alpha))]);
+  }),
+  HardSigmoid: unary((c, g, x) => {
+    const alpha = c.attrFloat('alpha', 0.2), beta = c.attrFloat('beta', 0.5);
+    const z = c.e.add(c.e.mul(x, c.scalar(alpha)), c.scalar(beta));
+    const inside = c.e.op('And', [c.e.op('Greater', [z, c.scalar(0)]), c.e.op('Less', [z, c.scalar(1)])]);
+    return gate(c, inside, c.e.mul(g, c.scalar(alpha)));
+  }),
+  HardSwish: unary((c, g, x) => {
+    // PyTorch: x < -3 → 0; x <= 3 → g·(x/3 + 1/2); else g
+    const mid = c.e.mul(g, c.e.add(c.e.div(x, c.scalar(3)), c.scalar(0.5)));
+    const upper = c.e.op('Where', [c.e.op('LessOrEqual', [x, c.scalar(3)]), mid, g]);
+    return c.e.op('Where', [c.e.op('Less', [x, c.scalar(-3)]), c.e.zerosLike(x, c.dtype(x)), upper]);
+  }),
+  Gelu: unary((c, g, x) => {
+    const s = (v: number) => c.scalar(v);
+    if (c.attrString('approximate', 'none') === 'tanh') {
+      // y = 0.5x(1 + tanh(u)), u = k(x + 0.044715x^3), k = sqrt(2/pi)
+      const k = Math.sqrt(2 / Math.PI);
+      const x2 = c.e.mul(x, x);
+      const u = c.e.mul(s(k), c.e.add(x, c.e.mul(s(0.044715), c.e.mul(x2, x))));
+      const t = c.e.op('Tanh', [u]);
+      const du = c.e.mul(s(k), c.e.add(s(1), c.e.mul(s(3 * 0.044715), x2)));
+      const left = c.e.mul(s(0.5), c.e.add(s(1), t));
+      const right = c.e.mul(c.e.mul(s(0.5), x), c.e.mul(c.e.sub(s(1), c.e.mul(t, t)), du));
+      return c.e.mul(g, c.e.add(left, right));
+    }
+    // y = x·Φ(x): dy = Φ(x) + x·φ(x)
+    const cdf = c.e.mul(s(0.5), c.e.add(s(1), c.e.op('Erf', [c.e.mul(x, s(Math.SQRT1_2))])));
+    const pdf = c.e.mul(s(1 / Math.sqrt(2 * Math.PI)), c.e.op('Exp', [c.e.mul(s(-0.5), c.e.mul(x, x))]));
+    return c.e.mul(g, c.e.add(cdf, c.e.mul(x, pdf)));
+  }),
+  // Inference-mode dropout is the identity; the mask output carries no gradient.
+  Dropout: unary((_c, g) => g),
+  Cast: unary((c, g, x) => c.e.op('Cast', [g], { to: c.dtype(x) })),
+  Clip: {
+    inputs: [0],
+    grad: (c) => {
+      // PyTorch clamp: gradient passes where min <= x <= max
+      const x = c.input(0);
+      let keep: string | undefined;
+      const bound = (i: number, attr: string, op: string) => {
+        const name = c.hasInput(i) ? c.input(i) : undefined;
+        const attrValue = c.opset < 11 ? c.node.attribute.find((a) => a.name === attr)?.f : undefined;
+        const limit = name ?? (attrValue !== undefined ? c.scalar(attrValue) : undefined);
+        if (!limit) return;
+        const cond = c.e.op(op, [x, limit]);
+        keep = keep ? c.e.op('And', [keep, cond]) : cond;
+      };
+      bound(1, 'min', 'GreaterOrEqual');
+      bound(2, 'max', 'LessOrEqual');
+      return [keep ? gate(c, keep, c.gradOut()!) : c.gradOut()];
+    },
+  },
+  Where: {
+    inputs: [1, 2],
+    grad: (c) => {
+      const [cond, a, b] = [c.input(0), c.input(1), c.input(2)], g = c.gradOut()!;
+      const zero = c.scalar(0, c.output(0));
+      return [
+        undefined,
+        c.needsGrad(1) ? c.unbroadcast(c.e.op('Where', [cond, g, zero]), a) : undefined,
+        c.needsGrad(2) ? c.unbroadcast(c.e.op('Where', [cond, zero, g]), b) : undefined,
+      ];
+    },
+  },
+  Sum: { grad: (c) => c.node.input.map((x, i) => (c.needsGrad(i) ? c.unbroadcast(c.gradOut()!, x) : undefined)) },
+  Mean: {
+    grad: (c) => {
+      const g = c.e.div(c.gradOut()!, c.scalar(c.node.input.length, c.output(0)));
+      return c.node.input.map((x, i) => (c.needsGrad(i) ? c.unbroadcast(g, x) : undefined));
+    },
+  },
+  Max: { grad: (c) => extremumGrad(c) },
+  Min: { grad: (c) => extremumGrad(c) },
+};
+
+/** Max/Min: the gradient goes to the inputs equal to the result, split evenly on ties (as torch.maximum). */
+function extremumGrad(c: RuleContext): (string | undefined)[] {
+  const y = c.output(0), dtype = c.dtype(y);
+  const hits = c.node.input.map((x) => c.e.op('Cast', [c.e.op('Equal', [x, y])], { to: dtype }));
+  const count = hits.length === 1 ? hits[0] : c.e.op('Sum', hits);
+  const share = c.e.div(c.gradOut()!, count);
+  return c.node.input.map((x, i) => (c.needsGrad(i) ? c.unbroadcast(c.e.mul(share, hits[i]), x) : undefined));
+}

@@ -1,0 +1,123 @@
+import type { RuleContext, RuleTable } from '../rule.js';
+
+const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+const normAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
+
+/** Explicit [begin..., end...] pads of a conv/pool node, resolving auto_pad from the probe shapes. */
+export function explicitPads(c: RuleContext, kernel: number[], strides: number[], dilations: number[]): number[] {
+  const n = kernel.length;
+  const autoPad = c.attrString('auto_pad', 'NOTSET');
+  if (autoPad === 'NOTSET') return c.attrInts('pads') ?? new Array(2 * n).fill(0);
+  if (autoPad === 'VALID') return new Array(2 * n).fill(0);
+  const spatial = c.shape(c.input(0)).slice(2);
+  const begin: number[] = [], end: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const out = Math.ceil(spatial[i] / strides[i]);
+    const total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - spatial[i]);
+    const small = Math.floor(total / 2);
+    begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
+    end.push(total - begin[i]);
+  }
+  return [...begin, ...end];
+}
+
+function convGrad(c: RuleContext): (string | undefined)[] {
+  const e = c.e, [x, w] = [c.input(0), c.input(1)], g = c.gradOut()!;
+  const xShape = c.shape(x), wShape = c.shape(w), yShape = c.shape(c.output(0));
+  const n = xShape.length - 2, group = c.attrInt('group', 1);
+  const kernel = wShape.slice(2);
+  const strides = c.attrInts('strides') ?? new Array(n).fill(1);
+  const dilations = c.attrInts('dilations') ?? new Array(n).fill(1);
+  const pads = explicitPads(c, kernel, strides, dilations);
+  let dx: string | undefined, dw: string | undefined, db: string | undefined;
+  if (c.needsGrad(0)) {
+    // The adjoint of a convolution is the transposed convolution with the same weights; output_padding restores
+    // the rows a strided conv never read.
+    const outputPadding = range(0, n).map((i) =>
+      xShape[i + 2] - ((yShape[i + 2] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - pads[i] - pads[i + n]));
+    dx = e.op('ConvTranspose', [g, w], {
+      strides, dilations, pads, group, output_padding: outputPadding.some((p) => p !== 0) ? outputPadding : undefined,
+    });
+  }
+  if (c.needsGrad(1)) {
+    // dW[o,i,k] = Σ_n Σ_p g[n,o,p]·x[n,i,p·s + k·d]: a convolution of x (batch as channels) with g as the kernel,
+    // strides and dilations swapped. Groups stay groups by laying x out as [Cin/G, G·N, ...].
+    const [batch, cin] = xShape;
+    const cinG = cin / group;
+    const xT = group === 1
+      ? e.transpose(x, [1, 0, ...range(2, n + 2)])
+      : e.reshape(e.transpose(e.reshape(x, [batch, group, cinG, ...xShape.slice(2)]), [2, 1, 0, ...range(3, n + 3)]),
+        [cinG, group * batch, ...xShape.slice(2)]);
+    const gT = e.transpose(g, [1, 0, ...range(2, n + 2)]);
+    let full = e.op('Conv', [xT, gT], { strides: dilations, dilations: strides, pads, group });
+    // The result can be larger than the kernel when the forward conv skipped trailing input rows.
+    full = e.op('Slice', [full, e.i64(new Array(n).fill(0)), e.i64(kernel), e.i64(range(2, n + 2))]);
+    dw = e.transpose(full, [1, 0, ...range(2, n + 2)]);
+  }
+  if (c.hasInput(2) && c.needsGrad(2)) db = e.sum(g, [0, ...range(2, n + 2)]);
+  return [dx, dw, db];
+}
+
+export const nnRules: RuleTable = {
+  Softmax: {
+    grad: (c) => {
+      const y = c.output(0), g = c.gradOut()!;
+      const axis = c.attrInt('axis', -1);
+      const gy = c.e.mul(g, y);
+      return [c.e.mul(y, c.e.sub(g, c.e.sum(gy, [axis], true)))];
+    },
+  },
+  LogSoftmax: {
+    grad: (c) => {
+      const y = c.output(0), g = c.gradOut()!;
+      const axis = c.attrInt('axis', -1);
+      return [c.e.sub(g, c.e.mul(c.e.op('Exp', [y]), c.e.sum(g, [axis], true)))];
+    },
+  },
+  LayerNormalization: {
+    grad: (c) => {
+      const e = c.e, [x, scale] = [c.input(0), c.input(1)], g = c.gradOut()!;
+      const xShape = c.shape(x), rank = xShape.length;
+      const axes = range(normAxis(c.attrInt('axis', -1), rank), rank);
+      const eps = c.attrFloat('epsilon', 1e-5);
+      // Recompute the statistics instead of relying on the optional Mean/InvStdDev outputs.
+      const xc = e.sub(x, e.mean(x, axes, true));
+      const invStd = e.op('Reciprocal', [e.op('Sqrt', [e.add(e.mean(e.mul(xc, xc), axes, true), c.scalar(eps))])]);
+      const xhat = e.mul(xc, invStd);
+      let dx: string | undefined;
+      if (c.needsGrad(0)) {
+        const dxhat = e.mul(g, scale);
+        const inner = e.sub(e.sub(dxhat, e.mean(dxhat, axes, true)), e.mul(xhat, e.mean(e.mul(dxhat, xhat), axes, true)));
+        dx = e.mul(invStd, inner);
+      }
+      const dScale = c.needsGrad(1) ? c.unbroadcastFrom(e.mul(g, xhat), xShape, scale) : undefined;
+      const dBias = c.hasInput(2) && c.needsGrad(2) ? c.unbroadcastFrom(g, xShape, c.input(2)) : undefined;
+      return [dx, dScale, dBias];
+    },
+  },
+  BatchNormalization: {
+    // Inference mode: running mean/var (inputs 3, 4) are fixed statistics, as in a frozen-BN fine-tune.
+    inputs: [0, 1, 2],
+    grad: (c) => {
+      if (c.attrInt('training_mode', 0) !== 0) throw new Error('training_mode=1 is not supported (export the model in eval mode)');
+      const e = c.e, [x, scale, , mean, variance] = c.node.input, g = c.gradOut()!;
+      const rank = c.rank(x), eps = c.attrFloat('epsilon', 1e-5);
+      const perChannel = (v: string) => e.unsqueeze(v, range(1, rank - 1));
+      const invStd = e.op('Reciprocal', [e.op('Sqrt', [e.add(variance, c.scalar(eps))])]);
+      const reduceAxes = [0, ...range(2, rank)];
+      const dx = c.needsGrad(0) ? e.mul(g, perChannel(e.mul(scale, invStd))) : undefined;
+      const dScale = c.needsGrad(1)
+        ? e.sum(e.mul(g, e.mul(e.sub(x, perChannel(mean)), perChannel(invStd))), reduceAxes) : undefined;
+      const dBias = c.needsGrad(2) ? e.sum(g, reduceAxes) : undefined;
+      return [dx, dScale, dBias];
+    },
+  },
+  Conv: { grad: convGrad },
+  GlobalAveragePool: {
+    grad: (c) => {
+      const x = c.input(0), spatial = c.shape(x).slice(2);
+      const count = spatial.reduce((a, b) => a * b, 1);
+      return [c.e.op('Expand', [c.e.div(c.gradOut()!, c.scalar(count)), c.e.shape(x)])];
+    },
+  },
+};

@@ -1,0 +1,25 @@
+import type { RuleContext, RuleTable } from '../rule.js';
+
+/** ReduceSum/ReduceMean: broadcast g back over the reduced axes (scaled by 1/count for the mean). */
+function reduceGrad(c: RuleContext, mean: boolean): string {
+  const e = c.e, x = c.input(0), y = c.output(0);
+  const rank = c.rank(x);
+  const axes = c.axes(1);
+  const all = !axes || axes.length === 0;
+  if (all && c.attrInt('noop_with_empty_axes', 0) === 1) return c.gradOut()!;
+  let g = c.gradOut()!;
+  if (c.attrInt('keepdims', 1) === 0) {
+    g = e.unsqueeze(g, all ? Array.from({ length: rank }, (_, i) => i) : axes.map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b));
+  }
+  if (mean) {
+    // count = size(x)/size(y), taken at run time so dynamic dims stay right.
+    const ratio = e.div(e.op('Cast', [e.op('Size', [y])], { to: c.dtype(x) }), e.op('Cast', [e.op('Size', [x])], { to: c.dtype(x) }));
+    g = e.mul(g, ratio);
+  }
+  return e.op('Expand', [g, e.shape(x)]);
+}
+
+export const reduceRules: RuleTable = {
+  ReduceSum: { inputs: [0], grad: (c) => [reduceGrad(c, false)] },
+  ReduceMean: { inputs: [0], grad: (c) => [reduceGrad(c, true)] },
+};

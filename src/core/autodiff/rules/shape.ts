@@ -1,0 +1,75 @@
+import { zerosTensor } from '../../onnx/tensor.js';
+import type { RuleContext, RuleTable } from '../rule.js';
+
+/** Ops that only move elements around: the gradient is g reshaped back to the input's runtime shape. */
+const reshapeBack: RuleTable[string] = { inputs: [0], grad: (c) => [c.e.reshape(c.gradOut()!, c.e.shape(c.input(0)))] };
+
+function inversePerm(perm: number[]): number[] {
+  const inv = new Array(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+
+/** Slice's adjoint: pad g back to the input's shape (steps of 1), or scatter it through an index map (any step). */
+function sliceGrad(c: RuleContext): string {
+  const e = c.e, x = c.input(0), g = c.gradOut()!;
+  const rank = c.rank(x);
+  const steps = c.hasInput(4) ? c.constInts(c.input(4)) : undefined;
+  if (c.hasInput(4) && (!steps || steps.some((s) => s !== 1))) {
+    const size = e.op('Size', [x]);
+    const index = e.reshape(e.op('Range', [e.i64([0], []), size, e.i64([1], [])]), e.shape(x));
+    const picked = e.reshape(e.op('Slice', [index, ...c.node.input.slice(1)]), [-1]);
+    const zeros = e.op('ConstantOfShape', [e.reshape(size, [1])], { value: zerosTensor(c.dtype(c.output(0))) });
+    const flat = e.op('ScatterElements', [zeros, picked, e.reshape(g, [-1])], { axis: 0 });
+    return e.reshape(flat, e.shape(x));
+  }
+  // Runtime pads: begin = clamp(start), end = dim - clamp(end), with negative starts/ends counted from the end.
+  const nAxes = c.shape(c.input(1))[0];
+  let axes = c.hasInput(3) ? c.input(3) : e.i64(Array.from({ length: nAxes }, (_, i) => i));
+  const zero = e.i64([0], []);
+  axes = e.op('Where', [e.op('Less', [axes, zero]), e.add(axes, e.i64([rank], [])), axes]);
+  const dims = e.op('Gather', [e.shape(x), axes]);
+  const clampIndex = (v: string) => {
+    const fromEnd = e.op('Where', [e.op('Less', [v, zero]), e.add(v, dims), v]);
+    return e.op('Max', [e.op('Min', [fromEnd, dims]), zero]);
+  };
+  const begin = clampIndex(c.input(1));
+  const end = e.op('Max', [clampIndex(c.input(2)), begin]);
+  const pads = e.op('ScatterElements', [
+    e.i64(new Array(2 * rank).fill(0)),
+    e.op('Concat', [axes, e.add(axes, e.i64([rank], []))], { axis: 0 }),
+    e.op('Concat', [begin, e.sub(dims, end)], { axis: 0 }),
+  ], { axis: 0 });
+  return e.op('Pad', [g, pads]);
+}
+
+
+export const shapeRules: RuleTable = {
+  Reshape: reshapeBack,
+  Flatten: reshapeBack,
+  Squeeze: reshapeBack,
+  Unsqueeze: reshapeBack,
+  Transpose: {
+    grad: (c) => {
+      const perm = c.attrInts('perm') ?? Array.from({ length: c.rank(c.input(0)) }, (_, i) => c.rank(c.input(0)) - 1 - i);
+      return [c.e.transpose(c.gradOut()!, inversePerm(perm))];
+    },
+  },
+  Expand: { inputs: [0], grad: (c) => [c.unbroadcast(c.gradOut()!, c.input(0))] },
+  Concat: {
+    grad: (c) => {
+      const e = c.e, axis = c.attrInt('axis', 0);
+      const normAxis = axis < 0 ? axis + c.rank(c.output(0)) : axis;
+      const sizes = e.op('Concat', c.node.input.map((x) => e.op('Gather', [e.shape(x), e.i64([normAxis])])), { axis: 0 });
+      return e.opN('Split', [c.gradOut()!, sizes], c.node.input.length, { axis });
+    },
+  },
+  Split: {
+    inputs: [0],
+    grad: (c) => {
+      const parts = c.node.output.map((_, i) => c.gradOutOrZeros(i));
+      return [c.e.op('Concat', parts, { axis: c.attrInt('axis', 0) })];
+    },
+  },
+  Slice: { inputs: [0], grad: (c) => [sliceGrad(c)] },
+};

@@ -1,0 +1,234 @@
+import { clone } from '@bufbuild/protobuf';
+import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import ort from 'onnxruntime-node';
+import type { Batch, HostTensor } from './data/types.js';
+import { matchesAny, parameterInfos, type ParamInfo } from './module-tree.js';
+import { UserError } from './onnx/errors.js';
+import { loadModel, saveModel, serializeModel } from './onnx/model.js';
+import { DT, makeTensor, numel, tensorValues } from './onnx/tensor.js';
+import { clipGradNorm, createOptimizer, lrAt } from './optim/index.js';
+import type { Optimizer, OptimizerSpec, ParamGroup, TrainParam } from './optim/types.js';
+import { compileTraining, LABELS, LOSS, prepareModel, type Feeds, type Task, type TrainingModels } from './training-graph.js';
+
+export interface GroupSpec {
+  /** Globs on parameter names / module paths (first matching group wins). */
+  match: string[];
+  lrScale?: number;
+  weightDecay?: number;
+}
+
+export interface SessionOptions {
+  task: Task;
+  /** Globs of parameters to keep frozen (ONNX name, path or module path). */
+  freeze?: string[];
+  optimizer?: OptimizerSpec;
+  /** Steps of the whole run, for the learning-rate schedule. */
+  totalSteps?: number;
+  /** Per-group learning rates (discriminative LR); parameters no group matches use lrScale 1. */
+  groups?: GroupSpec[];
+  /** Micro-batches whose gradients are averaged into one optimizer step. */
+  gradientAccumulation?: number;
+  threads?: number;
+  /** Model output the loss is computed from (default: the first output). */
+  prediction?: string;
+}
+
+export interface StepResult { loss: number; prediction: ort.Tensor }
+export interface OptimizerStepResult { lr: number; gradNorm: number }
+
+export function hostToOrt(t: HostTensor): ort.Tensor {
+  return new ort.Tensor(t.type, t.data, t.dims);
+}
+
+export function batchFeeds(batch: Batch): Feeds {
+  const feeds: Feeds = {};
+  for (const [name, t] of Object.entries(batch.inputs)) feeds[name] = hostToOrt(t);
+  feeds[LABELS] = hostToOrt(batch.labels);
+  return feeds;
+}
+
+/**
+ * A training session over onnxruntime-node's InferenceSession, shaped like ONNX Runtime's TrainingSession.
+ * Trainable parameters live in one contiguous Float32Array and are fed to the training graph at every step;
+ * frozen parameters are constants of the graph, so their backward branches do not exist.
+ */
+export class TrainingSession {
+  /** Every parameter of the model (trainable or not). */
+  readonly parameters: ParamInfo[];
+  readonly trainable: TrainParam[] = [];
+  readonly groups: ParamGroup[];
+  /** Parameters asked to train that cannot affect the loss (left frozen). */
+  readonly noGradient: string[];
+  step = 0;
+  private readonly buffer: Float32Array;
+  private readonly gradBuffer: Float32Array;
+  private resetPending = true;
+  private microSteps = 0;
+  private readonly optimizer?: Optimizer;
+
+  private constructor(
+    private readonly prepared: ModelProto,
+    private readonly compiled: TrainingModels,
+    private readonly trainSession: ort.InferenceSession,
+    private readonly evalSession: ort.InferenceSession,
+    private readonly opts: SessionOptions,
+  ) {
+    this.parameters = parameterInfos(prepared.graph!);
+    this.noGradient = compiled.noGradient;
+    const inits = new Map(prepared.graph!.initializer.map((t) => [t.name, t]));
+    const total = compiled.params.reduce((n, p) => n + numel(inits.get(p)!.dims), 0);
+    this.buffer = new Float32Array(total);
+    this.gradBuffer = new Float32Array(total);
+    const groupSpecs = opts.groups ?? [];
+    this.groups = [...groupSpecs.map((g) => ({ lrScale: g.lrScale ?? 1, weightDecay: g.weightDecay })), { lrScale: 1 }];
+    const infoByName = new Map(this.parameters.map((p) => [p.name, p]));
+    let offset = 0;
+    for (const name of compiled.params) {
+      const init = inits.get(name)!;
+      const n = numel(init.dims);
+      const data = this.buffer.subarray(offset, offset + n);
+      data.set(tensorValues(init) as Float32Array);
+      const info = infoByName.get(name)!;
+      const g = groupSpecs.findIndex((spec) => matchesAny(info, spec.match));
+      this.trainable.push({ name, data, grad: this.gradBuffer.subarray(offset, offset + n), group: g < 0 ? groupSpecs.length : g });
+      offset += n;
+    }
+    if (opts.optimizer) this.optimizer = createOptimizer(opts.optimizer);
+  }
+
+  /** Loads (if a path), prepares and compiles a model; `sample` is one batch, used to learn every value's shape. */
+  static async create(model: string | ModelProto, sample: Feeds, opts: SessionOptions): Promise<TrainingSession> {
+    const source = typeof model === 'string' ? model : 'model';
+    const prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source);
+    const params = parameterInfos(prepared.graph!);
+    const freeze = opts.freeze ?? [];
+    const trainable = params.filter((p) => !matchesAny(p, freeze)).map((p) => p.name);
+    if (params.some((p) => p.dims.length > 0) && trainable.length === 0) {
+      throw new UserError(`every parameter is frozen by ${JSON.stringify(freeze)}: nothing to train`);
+    }
+    const compiled = await compileTraining(prepared, { task: opts.task, trainable, sample, prediction: opts.prediction });
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: opts.threads ?? 0,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+    };
+    const [trainSession, evalSession] = await Promise.all([
+      ort.InferenceSession.create(serializeModel(compiled.train), sessionOptions),
+      ort.InferenceSession.create(serializeModel(compiled.eval), sessionOptions),
+    ]);
+    return new TrainingSession(prepared, compiled, trainSession, evalSession, opts);
+  }
+
+  private paramFeeds(): Feeds {
+    const feeds: Feeds = {};
+    for (const p of this.trainable) feeds[p.name] = new ort.Tensor('float32', p.data, this.compiled.info.get(p.name)!.shape);
+    return feeds;
+  }
+
+  private feedsFor(session: ort.InferenceSession, data: Feeds): Feeds {
+    const feeds = { ...data, ...this.paramFeeds() };
+    const out: Feeds = {};
+    for (const name of session.inputNames) {
+      if (!feeds[name]) throw new UserError(`the batch has no value for model input '${name}'`);
+      out[name] = feeds[name];
+    }
+    return out;
+  }
+
+  /** Forward + backward on one batch; gradients are added to the accumulated ones (see lazyResetGrad). */
+  async trainStep(data: Feeds): Promise<StepResult> {
+    const result = await this.trainSession.run(this.feedsFor(this.trainSession, data));
+    const loss = Number((result[LOSS].data as Float32Array)[0]);
+    if (!Number.isFinite(loss)) throw new UserError(`the loss is ${loss} at step ${this.step + 1}: lower the learning rate or check the data`);
+    const scale = 1 / (this.opts.gradientAccumulation ?? 1);
+    const overwrite = this.resetPending;
+    this.compiled.gradOutputs.forEach((name, i) => {
+      const g = result[name].data as Float32Array, acc = this.trainable[i].grad;
+      if (overwrite) for (let j = 0; j < g.length; j++) acc[j] = g[j] * scale;
+      else for (let j = 0; j < g.length; j++) acc[j] += g[j] * scale;
+    });
+    this.resetPending = false;
+    this.microSteps++;
+    return { loss, prediction: result[this.compiled.prediction] };
+  }
+
+  /** Forward + loss with the current parameters, no gradients. */
+  async evalStep(data: Feeds): Promise<StepResult> {
+    const result = await this.evalSession.run(this.feedsFor(this.evalSession, data));
+    return { loss: Number((result[LOSS].data as Float32Array)[0]), prediction: result[this.compiled.prediction] };
+  }
+
+  /** The next gradient computation overwrites the accumulated gradients instead of adding to them. */
+  lazyResetGrad(): void {
+    this.resetPending = true;
+    this.microSteps = 0;
+  }
+
+  /** Learning rate the next optimizer step will use. */
+  currentLr(): number {
+    if (!this.opts.optimizer) throw new Error('no optimizer configured');
+    return lrAt(this.opts.optimizer, this.step, this.opts.totalSteps ?? Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Clips (if configured), updates every trainable parameter once, and advances the schedule. */
+  optimizerStep(): OptimizerStepResult {
+    if (!this.optimizer || !this.opts.optimizer) throw new Error('optimizerStep: no optimizer configured');
+    if (this.microSteps === 0) throw new Error('optimizerStep: no gradients since the last reset (call trainStep first)');
+    const lr = this.currentLr();
+    const maxNorm = this.opts.optimizer.maxGradNorm;
+    const gradNorm = maxNorm ? clipGradNorm(this.trainable, maxNorm) : gradNormOf(this.trainable);
+    this.optimizer.step(this.trainable, this.groups, lr);
+    this.step++;
+    return { lr, gradNorm };
+  }
+
+  get optimizerState(): Optimizer | undefined { return this.optimizer; }
+
+  /** A copy of all trainable parameters, concatenated in `trainable` order. */
+  getContiguousParameters(): Float32Array {
+    return this.buffer.slice();
+  }
+
+  loadParametersBuffer(values: Float32Array): void {
+    if (values.length !== this.buffer.length) {
+      throw new UserError(`parameter buffer has ${values.length} values, the session trains ${this.buffer.length}`);
+    }
+    this.buffer.set(values);
+  }
+
+  parameterCount(trainableOnly: boolean): number {
+    return trainableOnly ? this.buffer.length : this.parameters.reduce((n, p) => n + p.size, 0);
+  }
+
+  /** The prepared model with the current parameter values as its initializers. */
+  inferenceModel(): ModelProto {
+    const m = clone(ModelProtoSchema, this.prepared);
+    const values = new Map(this.trainable.map((p) => [p.name, p.data]));
+    m.graph!.initializer = m.graph!.initializer.map((t) => {
+      const v = values.get(t.name);
+      return v ? makeTensor(t.name, t.dims.map(Number), v, DT.FLOAT) : t;
+    });
+    return m;
+  }
+
+  /** Writes the fine-tuned model for a plain InferenceSession (large tensors to `<file>.data` when asked). */
+  async exportModelForInference(file: string, opts: { externalDataThreshold?: number; metadata?: Record<string, string> } = {}): Promise<void> {
+    const m = this.inferenceModel();
+    for (const [key, value] of Object.entries(opts.metadata ?? {})) {
+      m.metadataProps = m.metadataProps.filter((p) => p.key !== key);
+      m.metadataProps.push({ $typeName: 'onnx.StringStringEntryProto', key, value });
+    }
+    await saveModel(m, file, { externalDataThreshold: opts.externalDataThreshold });
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.trainSession.release(), this.evalSession.release()]);
+  }
+}
+
+function gradNormOf(params: TrainParam[]): number {
+  let sum = 0;
+  for (const p of params) for (let i = 0; i < p.grad.length; i++) sum += p.grad[i] * p.grad[i];
+  return Math.sqrt(sum);
+}

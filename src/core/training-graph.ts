@@ -1,0 +1,194 @@
+import { clone, create } from '@bufbuild/protobuf';
+import {
+  GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProtoSchema, ValueInfoProtoSchema,
+  type GraphProto, type ModelProto, type TensorProto,
+} from 'onnx-buf';
+import ort from 'onnxruntime-node';
+import { buildBackward, valuesRequiringGrad } from './autodiff/backward.js';
+import { Emitter } from './autodiff/emitter.js';
+import type { ValueInfo } from './autodiff/rule.js';
+import { UserError } from './onnx/errors.js';
+import { checkOpset, defaultOpset, serializeModel } from './onnx/model.js';
+import { DT, isFloatType, makeTensor } from './onnx/tensor.js';
+import { makeValueInfo, readValueInfo } from './onnx/value-info.js';
+import { parameterInfos, type ParamInfo } from './module-tree.js';
+
+export type Task = 'classification' | 'regression' | 'causal-lm';
+export const LOSS = 'loss';
+export const LABELS = 'labels';
+
+/** ORT's tensor type names → ONNX data types. */
+const ORT_TYPES: Record<string, number> = {
+  float32: DT.FLOAT, float64: DT.DOUBLE, int64: DT.INT64, int32: DT.INT32, bool: DT.BOOL, uint8: DT.UINT8, int8: DT.INT8, float16: DT.FLOAT16,
+};
+
+/**
+ * Makes a model trainable: every `Identity(initializer)` that the exporter used to deduplicate equal tensors becomes
+ * its own initializer (PyTorch trained them separately), and opsets below 16 are raised to 16 so gradient rules can
+ * use ScatterND/ScatterElements with reduction (the ops used by these models have the same semantics at 13–16).
+ */
+export function prepareModel(model: ModelProto, source = 'model'): ModelProto {
+  const opset = checkOpset(model, source);
+  const m = clone(ModelProtoSchema, model);
+  const graph = m.graph!;
+  const inits = new Map(graph.initializer.map((t) => [t.name, t]));
+  const kept = [];
+  for (const n of graph.node) {
+    const src = n.opType === 'Identity' ? inits.get(n.input[0]) : undefined;
+    if (src && isFloatType(src.dataType) && src.dims.length > 0) {
+      const copy = clone(TensorProtoSchema, src);
+      copy.name = n.output[0];
+      graph.initializer.push(copy);
+      inits.set(copy.name, copy);
+      continue;
+    }
+    kept.push(n);
+  }
+  graph.node = kept;
+  if (opset < 16) {
+    m.opsetImport = m.opsetImport.filter((o) => o.domain !== '' && o.domain !== 'ai.onnx');
+    m.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: '', version: 16n }));
+  }
+  return m;
+}
+
+/** Name and type of the model output the loss is computed from (the first output unless told otherwise). */
+function predictionOutput(graph: GraphProto, name?: string): string {
+  const out = name ?? graph.output[0]?.name;
+  if (!out || !graph.output.some((o) => o.name === out)) throw new UserError(`the model has no output named '${name}'`);
+  return out;
+}
+
+/** Appends the task's loss (standard ONNX ops, differentiated like the rest) and the labels input. */
+export function appendLoss(graph: GraphProto, opset: number, task: Task, prediction: string, labelType: number): void {
+  const e = new Emitter(opset, 'loss');
+  let loss: string;
+  if (task === 'classification') {
+    graph.input.push(makeValueInfo(LABELS, DT.INT64, ['batch']));
+    // mean over the batch of -log_softmax(logits)[label], as F.cross_entropy
+    const logp = e.op('LogSoftmax', [prediction], { axis: -1 });
+    const picked = e.op('GatherElements', [logp, e.unsqueeze(LABELS, [1])], { axis: 1 });
+    loss = e.neg(e.mean(picked, [0, 1]));
+  } else if (task === 'regression') {
+    graph.input.push(makeValueInfo(LABELS, labelType, ['batch', '?']));
+    const target = e.reshape(e.op('Cast', [LABELS], { to: DT.FLOAT }), e.shape(prediction));
+    const diff = e.sub(prediction, target);
+    loss = e.op('ReduceMean', [e.mul(diff, diff)], { keepdims: 0 });
+  } else {
+    // Shifted next-token cross-entropy over the positions the attention mask keeps (HF's labels = input_ids).
+    const ids = graph.input.find((i) => i.name === 'input_ids')?.name;
+    if (!ids) throw new UserError(`causal-lm needs a model input named 'input_ids'`);
+    const maskName = graph.input.find((i) => i.name === 'attention_mask')?.name;
+    const big = 2 ** 62;
+    const logits = e.op('Slice', [prediction, e.i64([0]), e.i64([-1]), e.i64([1])]);
+    const targets = e.op('Slice', [ids, e.i64([1]), e.i64([big]), e.i64([1])]);
+    const logp = e.op('LogSoftmax', [logits], { axis: -1 });
+    const nll = e.neg(e.squeeze(e.op('GatherElements', [logp, e.unsqueeze(targets, [2])], { axis: 2 }), [2]));
+    const mask = maskName
+      ? e.op('Cast', [e.op('Slice', [maskName, e.i64([1]), e.i64([big]), e.i64([1])])], { to: DT.FLOAT })
+      : e.op('ConstantOfShape', [e.shape(targets)], { value: onesTensor() });
+    loss = e.div(e.op('ReduceSum', [e.mul(nll, mask)], { keepdims: 0 }), e.op('ReduceSum', [mask], { keepdims: 0 }));
+  }
+  graph.node.push(...e.nodes, create(NodeProtoSchema, { opType: 'Identity', name: 'loss/output', input: [loss], output: [LOSS] }));
+  graph.initializer.push(...e.initializers);
+  graph.output.push(makeValueInfo(LOSS, DT.FLOAT, []));
+}
+
+function onesTensor(): TensorProto {
+  return makeTensor('', [1], Float32Array.of(1));
+}
+
+export type Feeds = Record<string, ort.Tensor>;
+
+/** Runs the graph once with every intermediate value as an output, to learn each value's type and shape. */
+export async function probeShapes(graph: GraphProto, model: ModelProto, feeds: Feeds): Promise<Map<string, ValueInfo>> {
+  const info = new Map<string, ValueInfo>();
+  for (const t of graph.initializer) info.set(t.name, { dtype: t.dataType, shape: t.dims.map(Number) });
+  for (const [name, t] of Object.entries(feeds)) info.set(name, { dtype: ORT_TYPES[t.type] ?? 0, shape: [...t.dims] });
+  const probe = clone(ModelProtoSchema, model);
+  probe.graph = clone(GraphProtoSchema, graph);
+  const known = new Set([...info.keys()]);
+  const outputs = new Set<string>();
+  for (const n of graph.node) for (const o of n.output) if (o && !known.has(o)) outputs.add(o);
+  probe.graph!.output = [...outputs].map((name) => create(ValueInfoProtoSchema, { name }));
+  const session = await ort.InferenceSession.create(serializeModel(probe), { graphOptimizationLevel: 'disabled' });
+  try {
+    const inputFeeds: Feeds = {};
+    for (const name of session.inputNames) inputFeeds[name] = feeds[name];
+    const result = await session.run(inputFeeds);
+    for (const [name, t] of Object.entries(result)) info.set(name, { dtype: ORT_TYPES[t.type] ?? 0, shape: [...t.dims] });
+  } finally {
+    await session.release();
+  }
+  return info;
+}
+
+export interface TrainingModels {
+  /** Inputs: data inputs (+ labels) and trainable parameters; outputs: loss, prediction, one gradient per param. */
+  train: ModelProto;
+  /** Forward and loss only, with the same inputs. */
+  eval: ModelProto;
+  /** Trainable parameters that affect the loss, in the order of the gradient outputs. */
+  params: string[];
+  gradOutputs: string[];
+  /** Parameters asked to train that have no path to the loss (they are left frozen). */
+  noGradient: string[];
+  prediction: string;
+  info: Map<string, ValueInfo>;
+}
+
+export interface CompileOptions {
+  task: Task;
+  /** Initializer names to train; all other parameters stay constants of the graph. */
+  trainable: string[];
+  /** A sample batch (inputs and labels): one forward run of it gives every value's type and shape. */
+  sample: Feeds;
+  /** Model output the loss reads (default: the first). */
+  prediction?: string;
+}
+
+/** Compiles a prepared model (see prepareModel) into a training graph and an eval graph. */
+export async function compileTraining(prepared: ModelProto, opts: CompileOptions): Promise<TrainingModels> {
+  const opset = defaultOpset(prepared);
+  const base = clone(ModelProtoSchema, prepared);
+  const graph = base.graph!;
+  const prediction = predictionOutput(graph, opts.prediction);
+  graph.output = graph.output.filter((o) => o.name === prediction);
+  const labelType = opts.sample[LABELS] ? ORT_TYPES[opts.sample[LABELS].type] : DT.INT64;
+  appendLoss(graph, opset, opts.task, prediction, labelType);
+  if (opts.task === 'causal-lm') graph.input = graph.input.filter((i) => i.name !== LABELS);
+  const info = await probeShapes(graph, base, opts.sample);
+
+  // Trainable initializers become graph inputs, so new values can be fed at every step.
+  const wanted = new Set(opts.trainable);
+  const reachable = valuesRequiringGrad(graph, wanted, info);
+  const moved = graph.initializer.filter((t) => wanted.has(t.name));
+  graph.initializer = graph.initializer.filter((t) => !wanted.has(t.name));
+  for (const t of moved) graph.input.push(makeValueInfo(t.name, t.dataType, t.dims.map(Number)));
+
+  const backward = buildBackward(graph, { loss: LOSS, wrt: opts.trainable, info, opset });
+  const params = opts.trainable.filter((p) => backward.grads.has(p) && reachable.has(p));
+  const noGradient = opts.trainable.filter((p) => !params.includes(p));
+
+  const evalModel = clone(ModelProtoSchema, base);
+  evalModel.graph!.output = [makeValueInfo(LOSS, DT.FLOAT, []), graph.output.find((o) => o.name === prediction)!];
+  // A parameter with no gradient must not be left as a dangling input: put its initializer back.
+  const restore = (g: GraphProto) => {
+    g.input = g.input.filter((i) => !noGradient.includes(i.name));
+    g.initializer.push(...moved.filter((t) => noGradient.includes(t.name)));
+  };
+  restore(evalModel.graph!);
+
+  const trainModel = clone(ModelProtoSchema, evalModel);
+  const tg = trainModel.graph!;
+  tg.node.push(...backward.nodes);
+  tg.initializer.push(...backward.initializers);
+  // Gradients can share a value (Add passes g to both inputs): give each its own named output.
+  const gradOutputs = params.map((p) => `grad.${p}`);
+  params.forEach((p, i) => {
+    tg.node.push(create(NodeProtoSchema, { opType: 'Identity', name: `${gradOutputs[i]}/output`, input: [backward.grads.get(p)!], output: [gradOutputs[i]] }));
+    const pInfo = info.get(p)!;
+    tg.output.push(makeValueInfo(gradOutputs[i], pInfo.dtype, pInfo.shape));
+  });
+  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info };
+}
