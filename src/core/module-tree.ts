@@ -33,11 +33,27 @@ function scopeOfNode(nodeName: string): string | undefined {
   return parts.slice(0, -1).join('.');
 }
 
+/** The scope part of a node name: `/layers.0/qkv/MatMul` → `/layers.0/qkv`. */
+function nodeScope(nodeName: string): string | undefined {
+  const slash = nodeName.lastIndexOf('/');
+  return slash > 0 ? nodeName.slice(0, slash) : undefined;
+}
+
 /** Trainable candidates: float initializers of rank ≥ 1 (scalars are exporter constants, not parameters). */
 export function parameterInfos(graph: GraphProto): ParamInfo[] {
   const consumers = new Map<string, { op: string; node: string; slot: number }[]>();
   for (const n of graph.node) {
     n.input.forEach((i, slot) => consumers.set(i, [...(consumers.get(i) ?? []), { op: n.opType, node: n.name, slot }]));
+  }
+  // Named parameters tell which module a node scope belongs to: `/qkv_1/Add` reads `layers.1.qkv.bias`, so the
+  // renamed weight read by `/qkv_1/MatMul` is `layers.1.qkv.weight` (scopes alone can lose the parent modules).
+  const scopeModule = new Map<string, string>();
+  for (const t of graph.initializer) {
+    if (isOpaqueName(t.name) || !t.name.includes('.')) continue;
+    for (const u of consumers.get(t.name) ?? []) {
+      const scope = nodeScope(u.node);
+      if (scope && !scopeModule.has(scope)) scopeModule.set(scope, t.name.slice(0, t.name.lastIndexOf('.')));
+    }
   }
   const params: ParamInfo[] = [];
   for (const t of graph.initializer) {
@@ -46,10 +62,11 @@ export function parameterInfos(graph: GraphProto): ParamInfo[] {
     let path = t.name;
     if (isOpaqueName(t.name)) {
       const users = consumers.get(t.name) ?? [];
-      const scope = users.map((u) => scopeOfNode(u.node)).find((s) => s !== undefined);
-      if (scope) {
+      const scopes = users.map((u) => nodeScope(u.node)).filter((x): x is string => !!x);
+      const module = scopes.map((x) => scopeModule.get(x)).find((m) => m !== undefined) ?? (scopes[0] ? scopeOfNode(`${scopes[0]}/op`) : undefined);
+      if (module) {
         const isWeight = users.some((u) => ['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Gather'].includes(u.op) && (u.slot === 1 || u.op === 'Gather'));
-        path = `${scope}.${isWeight || dims.length > 1 ? 'weight' : 'bias'}`;
+        path = `${module}.${isWeight || dims.length > 1 ? 'weight' : 'bias'}`;
       }
     }
     const dot = path.lastIndexOf('.');

@@ -42,6 +42,29 @@ export function constantsOf(graph: GraphProto): Map<string, TensorProto> {
   return constants;
 }
 
+/** Ops whose outputs are integers or booleans (or otherwise carry no gradient): a static check can stop at them. */
+export const NON_DIFFERENTIABLE = new Set([
+  'Shape', 'Size', 'Equal', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf',
+  'ArgMax', 'ArgMin', 'NonZero', 'ConstantOfShape', 'Range', 'Constant', 'OneHot', 'TopK', 'EyeLike', 'RandomNormalLike',
+  'RandomUniformLike', 'Bernoulli', 'Multinomial',
+]);
+
+/**
+ * Without running the model: nodes reachable from `params` that have no gradient rule. Used by `finetune inspect`;
+ * training itself decides with exact value types from the probe run.
+ */
+export function staticUnsupportedOps(graph: GraphProto, params: Iterable<string>): { opType: string; name: string }[] {
+  const reached = new Set(params);
+  const missing: { opType: string; name: string }[] = [];
+  for (const node of graph.node) {
+    if (NON_DIFFERENTIABLE.has(node.opType)) continue;
+    if (!differentiableInputs(node).some((i) => reached.has(node.input[i]))) continue;
+    if (!RULES[node.opType]) missing.push({ opType: node.opType, name: node.name || node.output[0] });
+    for (const o of node.output) reached.add(o);
+  }
+  return missing;
+}
+
 function differentiableInputs(node: NodeProto): number[] {
   return RULES[node.opType]?.inputs ?? node.input.map((_, i) => i);
 }
