@@ -1,0 +1,106 @@
+// Batches from indexed rows: seeded shuffling, reading rows back by reference, encoding, collating.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { BadRows } from './bad-rows.js';
+import { collate, type Example } from './collate.js';
+import { DataError } from './errors.js';
+import type { Table } from './formats/table.js';
+import type { Plan } from './plan.js';
+import { mixSeed, mulberry32, shuffleInPlace, STREAM } from './random.js';
+import type { RowIndex } from './row-index.js';
+import type { Batch, BatchOptions, BatchSource, ModelInput } from './types.js';
+
+/**
+ * The rows `positions` of an indexed table as batches.
+ *
+ * Shuffling permutes row references, not rows: the scan recorded where every row is (RowIndex, ~20 bytes a
+ * row), so an epoch is a true permutation of the whole split, read back by seeking. Memory stays flat
+ * whatever the file size, and unlike a bounded shuffle buffer the order does not depend on how the file is
+ * laid out (a buffer over a file sorted by label would still give one-label batches).
+ */
+export class RowsSource implements BatchSource {
+  private readonly dir: string;
+
+  constructor(
+    private readonly table: Table,
+    private readonly index: RowIndex,
+    private readonly positions: Uint32Array,
+    private readonly plan: Plan,
+    private readonly inputs: ModelInput[],
+    private readonly bad: BadRows,
+  ) {
+    this.dir = fs.statSync(table.path).isDirectory() ? table.path : path.dirname(table.path);
+  }
+
+  get size(): number {
+    return this.positions.length;
+  }
+
+  /**
+   * Batches in file order (rows [s*B, (s+1)*B) of the split) or in a seeded order that depends only on
+   * (seed, epoch). The next batch is read and encoded while the caller works on the current one.
+   */
+  async *batches(batchSize: number, opts: BatchOptions): AsyncGenerator<Batch> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+    const order = opts.shuffle ? this.order(opts.seed, opts.epoch) : this.positions;
+    let next = order.length ? this.load(order.subarray(0, batchSize)) : undefined;
+    let pending: Example[] = [];
+    for (let from = 0; from < order.length; from += batchSize) {
+      const got = await next!;
+      next = from + batchSize < order.length ? this.load(order.subarray(from + batchSize, from + 2 * batchSize)) : undefined;
+      next?.catch(() => {}); // a failure is thrown when that batch is awaited, not as an unhandled rejection
+      pending.push(...got);
+      // Skipped rows leave a batch short; it is topped up from the next rows.
+      while (pending.length >= batchSize) yield this.collate(pending.splice(0, batchSize));
+    }
+    if (pending.length && !opts.dropLast) yield this.collate(pending);
+  }
+
+  /** Reads and encodes some rows; unusable ones are reported (an error unless skipping) and left out. */
+  private async load(positions: Uint32Array): Promise<Example[]> {
+    const refs = Array.from(positions, (p) => this.index.ref(p));
+    const rows = await this.table.fetch(refs);
+    const examples = await Promise.all(
+      rows.map(async (row, k): Promise<Example | undefined> => {
+        try {
+          if (typeof row === 'string') throw new Error(row);
+          const features = await this.plan.encode(row, this.dir);
+          const kind = this.plan.labelKind;
+          const label = kind === 'class' ? this.index.labelOf(positions[k]) : kind === 'lm' ? undefined : this.plan.target(row);
+          return { features, label };
+        } catch (e) {
+          if (e instanceof DataError) throw e;
+          this.bad.report(this.table, refs[k], (e as Error).message);
+          return undefined;
+        }
+      }),
+    );
+    return examples.filter((e): e is Example => e !== undefined);
+  }
+
+  private collate(examples: Example[]): Batch {
+    try {
+      return collate(examples, this.inputs, this.plan.labelKind);
+    } catch (e) {
+      throw new DataError(this.table.path, (e as Error).message);
+    }
+  }
+
+  private order(seed: number, epoch: number): Uint32Array {
+    const rand = mulberry32(mixSeed(seed, STREAM.shuffle + epoch));
+    const order = this.positions.slice();
+    if (!this.table.blockOf) return shuffleInPlace(order, rand);
+    // Parquet decodes a whole row group to read one row: shuffle the groups' order and the rows within each
+    // group, so a batch touches one or two groups instead of all of them.
+    const blocks = new Map<number, number[]>();
+    for (const p of order) {
+      const b = this.table.blockOf(this.index.ref(p));
+      if (!blocks.has(b)) blocks.set(b, []);
+      blocks.get(b)!.push(p);
+    }
+    const keys = shuffleInPlace([...blocks.keys()], rand);
+    let i = 0;
+    for (const k of keys) for (const p of shuffleInPlace(blocks.get(k)!, rand)) order[i++] = p;
+    return order;
+  }
+}

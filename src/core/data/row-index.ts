@@ -1,0 +1,48 @@
+import type { RowRef } from './formats/table.js';
+
+/**
+ * Where each usable row of a file is (byte range or row number, line) and its class id, in typed arrays:
+ * about 20 bytes a row, so the rows of a multi-gigabyte file can be indexed without holding the file.
+ */
+export class RowIndex {
+  size = 0;
+  private start = new Float64Array(1024);
+  private len = new Uint32Array(1024);
+  private line = new Uint32Array(1024);
+  private label = new Int32Array(1024);
+
+  push(ref: RowRef, label: number): void {
+    if (this.size === this.start.length) this.grow();
+    this.start[this.size] = ref.start;
+    this.len[this.size] = ref.len;
+    this.line[this.size] = ref.line;
+    this.label[this.size] = label;
+    this.size++;
+  }
+
+  ref(i: number): RowRef {
+    return { start: this.start[i], len: this.len[i], line: this.line[i] };
+  }
+
+  labelOf(i: number): number {
+    return this.label[i];
+  }
+
+  labels(): Int32Array {
+    return this.label.subarray(0, this.size);
+  }
+
+  /** Replaces provisional label ids (first-seen order) by final ones. */
+  remapLabels(remap: Int32Array): void {
+    for (let i = 0; i < this.size; i++) this.label[i] = remap[this.label[i]];
+  }
+
+  private grow(): void {
+    const n = this.start.length * 2;
+    const copy = <T extends Float64Array | Uint32Array | Int32Array>(a: T, b: T) => (b.set(a), b);
+    this.start = copy(this.start, new Float64Array(n));
+    this.len = copy(this.len, new Uint32Array(n));
+    this.line = copy(this.line, new Uint32Array(n));
+    this.label = copy(this.label, new Int32Array(n));
+  }
+}
