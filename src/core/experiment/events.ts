@@ -1,0 +1,25 @@
+/** What a run reports while it trains: the CLI prints these, the child process forwards them to the host. */
+export interface StepMetric { step: number; loss: number; lr: number; gradNorm: number; seconds: number; epoch: number }
+export interface EvalMetric { step: number; split: string; loss: number; accuracy?: number; examples: number }
+
+export interface RunSummary {
+  runDir: string;
+  status: 'completed' | 'stopped';
+  steps: number;
+  totalSteps: number;
+  trainableParams: number;
+  totalParams: number;
+  secondsPerStep: number;
+  /** Eval rows before training (step 0) and after the last step, per split. */
+  before: EvalMetric[];
+  after: EvalMetric[];
+  modelPath?: string;
+}
+
+export type RunEvent =
+  | { type: 'start'; runDir: string; totalSteps: number; trainableParams: number; totalParams: number; frozen: string[]; resumedFrom?: number }
+  | { type: 'step'; metric: StepMetric }
+  | { type: 'eval'; metric: EvalMetric }
+  | { type: 'checkpoint'; step: number; dir: string }
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  | { type: 'done'; summary: RunSummary };

@@ -1,0 +1,103 @@
+/** JSON Schema of experiment files (also contributed to VS Code for `*.experiment.json`). */
+const globs = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+
+export const experimentSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Fine-tuning experiment',
+  type: 'object',
+  additionalProperties: false,
+  required: ['model', 'data'],
+  properties: {
+    $schema: { type: 'string' },
+    name: { type: 'string', description: 'Run name prefix.' },
+    model: { type: 'string', minLength: 1, description: 'Path to the .onnx model, relative to this file.' },
+    task: { enum: ['classification', 'regression', 'causal-lm'], default: 'classification' },
+    prediction: { type: 'string', description: 'Model output the loss reads (default: the first output).' },
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['train'],
+      properties: {
+        train: { type: 'string', minLength: 1 },
+        eval: { type: 'string' },
+        test: { type: 'string' },
+        columns: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            text: { type: 'string' }, textPair: { type: 'string' }, image: { type: 'string' }, label: { type: 'string' },
+            target: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+          },
+        },
+        split: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            validation: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+            test: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+            seed: { type: 'integer' },
+            stratify: { type: 'boolean' },
+          },
+        },
+        tokenizer: { type: 'string' },
+        maxLength: { type: 'integer', minimum: 1 },
+        labels: { type: 'array', items: { type: 'string' } },
+        skipBadRows: { type: 'boolean' },
+      },
+    },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['data'],
+      description: 'An eval set from the source task, evaluated alongside to show catastrophic forgetting.',
+      properties: { name: { type: 'string' }, data: { type: 'string', minLength: 1 } },
+    },
+    batchSize: { type: 'integer', minimum: 1, default: 8 },
+    steps: { type: 'integer', minimum: 1 },
+    epochs: { type: 'number', exclusiveMinimum: 0 },
+    shuffle: { type: 'boolean', default: true },
+    seed: { type: 'integer', default: 42 },
+    evalEvery: { type: 'integer', minimum: 1 },
+    checkpointEvery: { type: 'integer', minimum: 1 },
+    threads: { type: 'integer', minimum: 1 },
+    gradientAccumulation: { type: 'integer', minimum: 1, default: 1 },
+    optimizer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'lr'],
+      properties: {
+        name: { enum: ['sgd', 'adamw'] },
+        lr: { type: 'number', exclusiveMinimum: 0 },
+        momentum: { type: 'number', minimum: 0 },
+        dampening: { type: 'number', minimum: 0 },
+        nesterov: { type: 'boolean' },
+        weightDecay: { type: 'number', minimum: 0 },
+        betas: { type: 'array', items: { type: 'number', minimum: 0, exclusiveMaximum: 1 }, minItems: 2, maxItems: 2 },
+        eps: { type: 'number', exclusiveMinimum: 0 },
+        maxGradNorm: { type: 'number', exclusiveMinimum: 0 },
+        schedule: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type'],
+          properties: {
+            type: { enum: ['constant', 'linear', 'cosine'] },
+            warmupSteps: { type: 'integer', minimum: 0 },
+            numCycles: { type: 'number', exclusiveMinimum: 0 },
+          },
+        },
+      },
+    },
+    freeze: { ...globs, description: 'Globs on parameter names or module paths to keep frozen.' },
+    groups: {
+      type: 'array',
+      description: 'Per-group learning rates (discriminative fine-tuning); the first matching group wins.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['match'],
+        properties: { match: globs, lrScale: { type: 'number', exclusiveMinimum: 0 }, weightDecay: { type: 'number', minimum: 0 } },
+      },
+    },
+    output: { type: 'string', default: '.finetune/runs' },
+  },
+} as const;
