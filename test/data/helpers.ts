@@ -41,3 +41,14 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   for await (const x of it) out.push(x);
   return out;
 }
+
+/** A BERT-style text model with sequence length 16, and the committed WordPiece tokenizer. */
+export const TEXT_INPUTS: ModelInput[] = [
+  { name: 'input_ids', type: 'int64', dims: ['batch', 16] },
+  { name: 'attention_mask', type: 'int64', dims: ['batch', 16] },
+  { name: 'token_type_ids', type: 'int64', dims: ['batch', 16] },
+];
+export const WORDPIECE = path.join(DATA_FIXTURES, 'wordpiece/tokenizer.json');
+
+/** Numbers of an int64 or float32 tensor. */
+export const nums = (t: { data: Float32Array | BigInt64Array }) => Array.from(t.data as ArrayLike<number | bigint>, Number);

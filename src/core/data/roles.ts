@@ -59,7 +59,8 @@ function stats(name: string, sample: Row[]): Stats {
   };
 }
 
-const lowCardinality = (s: Stats) => s.n > 0 && s.distinct <= MAX_CLASSES && (s.distinct <= Math.max(2, s.n / 2) || s.n <= 4);
+// Values repeat: at most half as many distinct values as rows (any repeat in a tiny sample).
+const lowCardinality = (s: Stats) => s.n > 0 && s.distinct <= MAX_CLASSES && (s.distinct <= Math.max(2, s.n / 2) || (s.n <= 4 && s.distinct < s.n));
 
 /**
  * Roles for every column. `override` (the experiment file's `columns`) wins; `modelInputs` are the names of

@@ -1,7 +1,7 @@
 // CSV and TSV through csv-parse: quoted fields, embedded newlines, BOM, header detection, streaming.
 import * as fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { parse, type CsvError } from 'csv-parse';
+import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { DataError } from '../errors.js';
 import { LineCounter } from './lines.js';
@@ -56,9 +56,8 @@ export async function openCsv(file: string, format: 'csv' | 'tsv', opts: { heade
     });
     parser.on('error', () => {}); // reported through parser.errored below
     const fail = (): never => {
-      const err = parser.errored as CsvError & { bytes_records?: number };
-      const at = err.bytes_records ?? prevEnd;
-      throw new DataError(file, err.message.replace(/ at line \d+/, ''), counter.lineAt(at));
+      // The broken record starts where the last good one ended.
+      throw new DataError(file, (parser.errored as Error).message.replace(/ at line \d+/, ''), counter.lineAt(prevEnd));
     };
     for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       counter.push(chunk);
