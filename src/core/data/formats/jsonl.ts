@@ -66,7 +66,7 @@ function lineTable(file: string, format: 'jsonl' | 'text', columns: string[], de
   };
 }
 
-/** A JSON array of objects, or an object holding one (`{"data": [...]}`). */
+/** A JSON array of objects, an object holding one (`{"data": [...]}`), or a single object. */
 export async function openJsonArray(file: string): Promise<Table> {
   const buf = fs.readFileSync(file);
   if (!isUtf8(buf)) throw new DataError(file, 'invalid UTF-8', firstBadUtf8Line(buf));
@@ -78,7 +78,7 @@ export async function openJsonArray(file: string): Promise<Table> {
   }
   if (isObject(doc)) {
     const arrays = Object.values(doc).filter(Array.isArray);
-    if (arrays.length === 1) doc = arrays[0];
+    doc = arrays.length === 1 ? arrays[0] : [doc];
   }
   if (!Array.isArray(doc)) throw new DataError(file, 'expected a JSON array of objects (or JSON Lines, one object per line)');
   const items = doc as unknown[];

@@ -22,11 +22,12 @@ export function detectFormat(p: string): Format {
     return kind === 'image' ? 'image-folder' : 'text-folder';
   }
   const byExt = BY_EXTENSION[path.extname(p).toLowerCase()];
-  const head = firstBytes(p, 64);
+  const head = firstBytes(p, 64 * 1024);
   if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
-  const firstChar = head.toString('utf8').replace(/^\uFEFF/, '').trimStart()[0];
-  // Hugging Face's `to_json` writes JSON Lines into .json files: a leading { means one object per line.
-  if (byExt === 'json' && firstChar === '{') return 'jsonl';
+  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const firstChar = text[0];
+  // Hugging Face's `to_json` writes JSON Lines into .json files: an object on the first line, more after it.
+  if (byExt === 'json' && firstChar === '{') return isJsonLines(text) ? 'jsonl' : 'json';
   if (byExt) return byExt;
   if (firstChar === '{') return 'jsonl';
   if (firstChar === '[') return 'json';
@@ -51,6 +52,16 @@ export async function openTable(p: string, opts: { header?: boolean } = {}): Pro
       return openFolder(p, 'image');
     case 'text-folder':
       return openFolder(p, 'text');
+  }
+}
+
+function isJsonLines(text: string): boolean {
+  const nl = text.indexOf('\n');
+  if (nl === -1 || text.slice(nl).trim() === '') return false;
+  try {
+    return typeof JSON.parse(text.slice(0, nl)) === 'object';
+  } catch {
+    return false;
   }
 }
 
