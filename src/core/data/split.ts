@@ -8,8 +8,8 @@ export interface Splits {
 }
 
 /**
- * Splits rows 0..n-1. With labels and `stratify`, each class is split in the same proportions (rounded per
- * class), so rare classes appear in every split they can. Each split lists its rows in file order.
+ * Splits rows 0..n-1. With labels and `stratify` (the default), each class is split in the same proportions,
+ * so rare classes appear in every split they can. Each split lists its rows in file order.
  */
 export function splitRows(n: number, fractions: { validation?: number; test?: number }, opts: { seed: number; labels?: Int32Array; stratify?: boolean }): Splits {
   const val = fractions.validation ?? 0;
@@ -32,16 +32,35 @@ export function splitRows(n: number, fractions: { validation?: number; test?: nu
     groups.push(all);
   }
   const parts = { train: [] as number[], validation: [] as number[], test: [] as number[] };
-  for (const g of groups) {
+  const sizes = groups.map((g) => g.length);
+  const nTest = allocate(sizes, test);
+  const nVal = allocate(sizes, val);
+  groups.forEach((g, i) => {
     shuffleInPlace(g, rand);
-    const nTest = Math.round(g.length * test);
-    const nVal = Math.round(g.length * val);
-    g.forEach((row, k) => parts[k < nTest ? 'test' : k < nTest + nVal ? 'validation' : 'train'].push(row));
-  }
+    g.forEach((row, k) => parts[k < nTest[i] ? 'test' : k < nTest[i] + nVal[i] ? 'validation' : 'train'].push(row));
+  });
   const sorted = (a: number[]) => Uint32Array.from(a).sort();
   return {
     train: sorted(parts.train),
     ...(val > 0 ? { validation: sorted(parts.validation) } : {}),
     ...(test > 0 ? { test: sorted(parts.test) } : {}),
   };
+}
+
+/**
+ * How many rows of each group go to a split of fraction `frac`: the split gets round(total × frac) rows,
+ * shared out in proportion to group size (largest remainder first, ties to the earlier group).
+ */
+function allocate(sizes: number[], frac: number): number[] {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const exact = sizes.map((n) => n * frac);
+  const out = exact.map(Math.floor);
+  let left = Math.round(total * frac) - out.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((e, i) => i).sort((a, b) => exact[b] - out[b] - (exact[a] - out[a]) || a - b);
+  for (const i of byRemainder) {
+    if (left <= 0) break;
+    out[i]++;
+    left--;
+  }
+  return out;
 }
