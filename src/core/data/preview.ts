@@ -94,6 +94,7 @@ export async function previewDataset(p: string, opts: PreviewOptions = {}): Prom
     rowCountExact: exact,
     labelDistribution: complete ? labelDistribution : scaled(labelDistribution, rowCount / Math.max(1, good)),
     badRows,
+    badRowUnit: table.unit,
     splits: await splitSizes(rowCount, opts.split, splitDirs, table),
   };
 }

@@ -88,7 +88,7 @@ export interface BatchSource {
 export interface Dataset {
   format: Format;
   columns: ColumnInfo[];
-  /** Class names in id order (classification), else undefined. Save them with the run (see writeLabels). */
+  /** Class names in id order (classification), else undefined. Saved with the run as labels.json. */
   labels: string[] | undefined;
   splits: { train: BatchSource; validation?: BatchSource; test?: BatchSource };
   /** Rows skipped so far (skipBadRows); grows while batches are read if a row fails to decode. */
@@ -114,6 +114,8 @@ export interface Preview {
   rowCountExact: boolean;
   labelDistribution: Record<string, number>;
   badRows: BadRow[];
+  /** What BadRow.line counts: lines of a text file, or rows (Parquet, JSON arrays, files of a folder). */
+  badRowUnit: 'line' | 'row';
   splits?: { train: number; validation?: number; test?: number };
 }
 
