@@ -21,7 +21,7 @@ export interface ModuleNode {
 }
 
 /** Exporters name some weights after an op (`onnx::MatMul_196`); those need a path from their consumer nodes. */
-function isOpaqueName(name: string): boolean {
+export function isOpaqueName(name: string): boolean {
   return name.includes('::') || name.startsWith('/') || /^(val|arg|_val)_?\d+$/.test(name);
 }
 

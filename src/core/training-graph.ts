@@ -1,7 +1,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import {
   GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProtoSchema, ValueInfoProtoSchema,
-  type GraphProto, type ModelProto, type TensorProto,
+  type GraphProto, type ModelProto, type NodeProto, type TensorProto,
 } from 'onnx-buf';
 import ort from 'onnxruntime-node';
 import { buildBackward, valuesRequiringGrad } from './autodiff/backward.js';
@@ -9,9 +9,10 @@ import { Emitter } from './autodiff/emitter.js';
 import type { ValueInfo } from './autodiff/rule.js';
 import { UserError } from './onnx/errors.js';
 import { checkOpset, defaultOpset, serializeModel } from './onnx/model.js';
-import { DT, isFloatType, makeTensor } from './onnx/tensor.js';
+import { makeAttributes } from './onnx/attributes.js';
+import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
 import { makeValueInfo, readValueInfo } from './onnx/value-info.js';
-import { parameterInfos, type ParamInfo } from './module-tree.js';
+import { isOpaqueName, parameterInfos, type ParamInfo } from './module-tree.js';
 
 export type Task = 'classification' | 'regression' | 'causal-lm';
 export const LOSS = 'loss';
@@ -45,11 +46,50 @@ export function prepareModel(model: ModelProto, source = 'model'): ModelProto {
     kept.push(n);
   }
   graph.node = kept;
+  retieTransposedCopies(graph);
   if (opset < 16) {
     m.opsetImport = m.opsetImport.filter((o) => o.domain !== '' && o.domain !== 'ai.onnx');
     m.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: '', version: 16n }));
   }
   return m;
+}
+
+/**
+ * Weight tying through a folded Transpose (GPT-2's lm_head.weight is transformer.wte.weight): the TorchScript exporter
+ * constant-folds `Transpose(wte)` into a separate initializer (`onnx::MatMul_N`), so the tie is lost and the copy
+ * would train on its own. A copy is recognised by value: an exporter-named rank-2 float initializer equal to the
+ * transpose of a named one, and not constant (fresh zero/one-filled weights are not tied by accident). It becomes
+ * `Transpose(source)`, so the gradients of both uses add up in the one parameter, as in PyTorch.
+ */
+function retieTransposedCopies(graph: GraphProto): void {
+  const named = graph.initializer.filter((t) => !isOpaqueName(t.name) && isFloatType(t.dataType) && t.dims.length === 2);
+  if (named.length === 0) return;
+  const tied: NodeProto[] = [];
+  const values = new Map<TensorProto, TypedArray>();
+  const valuesOf = (x: TensorProto) => values.get(x) ?? values.set(x, tensorValues(x)).get(x)!;
+  graph.initializer = graph.initializer.filter((t) => {
+    if (!isOpaqueName(t.name) || !isFloatType(t.dataType) || t.dims.length !== 2) return true;
+    const src = named.find((s) => s.dataType === t.dataType && s.dims[0] === t.dims[1] && s.dims[1] === t.dims[0] && isTransposeOf(valuesOf(t), valuesOf(s), s));
+    if (!src) return true;
+    tied.push(create(NodeProtoSchema, {
+      opType: 'Transpose', name: `${t.name}/tied`, input: [src.name], output: [t.name], attribute: makeAttributes({ perm: [1, 0] }),
+    }));
+    return false;
+  });
+  graph.node.unshift(...tied);
+}
+
+/** t == sᵀ element for element (s is [r, c]), and s is not one repeated value. */
+function isTransposeOf(a: TypedArray, b: TypedArray, s: TensorProto): boolean {
+  const r = Number(s.dims[0]), c = Number(s.dims[1]);
+  let varied = false;
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j < c; j++) {
+      if (a[j * r + i] !== b[i * c + j]) return false;
+      if (b[i * c + j] !== b[0]) varied = true;
+    }
+  }
+  return varied;
 }
 
 /** Name and type of the model output the loss is computed from (the first output unless told otherwise). */
