@@ -1,5 +1,6 @@
 import { staticUnsupportedOps } from '../core/autodiff/backward.js';
 import { moduleTree, parameterInfos, type ModuleNode } from '../core/module-tree.js';
+import { exportWarnings } from '../core/onnx/lint.js';
 import { loadModel } from '../core/onnx/model.js';
 import { modelInputs } from '../core/experiment/run.js';
 import { prepareModel } from '../core/training-graph.js';
@@ -12,6 +13,7 @@ export interface Inspection {
   totalParams: number;
   tree: ModuleNode;
   unsupportedOps: { opType: string; name: string }[];
+  warnings: string[];
 }
 
 export function inspectModel(file: string): Inspection {
@@ -25,6 +27,7 @@ export function inspectModel(file: string): Inspection {
     totalParams: params.reduce((n, p) => n + p.size, 0),
     tree: moduleTree(params),
     unsupportedOps: staticUnsupportedOps(model.graph!, params.map((p) => p.name)),
+    warnings: exportWarnings(model),
   };
 }
 
@@ -49,5 +52,6 @@ export function formatInspection(r: Inspection): string {
   lines.push('', r.unsupportedOps.length
     ? `unsupported ops on the training path:\n${r.unsupportedOps.map((o) => `  ${o.opType}: ${o.name}`).join('\n')}`
     : 'every op on the training path has a gradient rule');
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import { checkpointDir, listCheckpoints, loadCheckpoint, saveCheckpoint } from '
 import { openDataset } from '../data/index.js';
 import type { Batch, BatchSource, ModelInput } from '../data/types.js';
 import { UserError } from '../onnx/errors.js';
+import { exportWarnings } from '../onnx/lint.js';
 import { loadModel } from '../onnx/model.js';
 import { DT } from '../onnx/tensor.js';
 import { readValueInfo } from '../onnx/value-info.js';
@@ -119,6 +120,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const totalParams = session.parameterCount(false), trainableParams = session.parameterCount(true);
   const frozen = session.parameters.filter((p) => !session.trainable.some((t) => t.name === p.name)).map((p) => p.name);
   emit({ type: 'start', runDir, totalSteps, trainableParams, totalParams, frozen, resumedFrom });
+  for (const message of exportWarnings(model)) emit({ type: 'log', level: 'warn', message });
   if (session.noGradient.length) emit({ type: 'log', level: 'warn', message: `parameters that do not affect the loss stay frozen: ${session.noGradient.join(', ')}` });
   await writeRunState(runDir, state);
 
