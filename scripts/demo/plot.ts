@@ -44,6 +44,7 @@ function ticks(lo: number, hi: number, count = 5): number[] {
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
   const out: number[] = [];
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step; v += step) out.push(Number(v.toFixed(10)));
+  if (out.length === 0 || out[out.length - 1] < hi - 1e-9 * step) out.push(Number(((out.at(-1) ?? lo) + step).toFixed(10)));
   return out;
 }
 

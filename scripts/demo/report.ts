@@ -10,6 +10,8 @@ export interface ReportOptions {
   runDir: string;
   curves?: string;
   frozen?: string[];
+  /** What the eval rows count (default `examples`). */
+  unit?: string;
 }
 
 const pct = (m: EvalMetric | undefined) => (m?.accuracy === undefined ? '—' : `${(100 * m.accuracy).toFixed(1)}%`);
@@ -32,7 +34,7 @@ export function formatReport(summary: RunSummary, o: ReportOptions): string {
       const d = 100 * (a.accuracy - b.accuracy);
       note = `${d >= 0 ? '+' : ''}${d.toFixed(1)} pts${s !== (o.targetSplit ?? 'validation') && d <= -10 ? '  ← forgetting' : ''}`;
     }
-    return [`${name(s)} (${num((a ?? b)!.examples)} images)`, pct(b), pct(a), note];
+    return [`${name(s)} (${num((a ?? b)!.examples)} ${o.unit ?? 'examples'})`, pct(b), pct(a), note];
   });
   const w0 = Math.max(28, ...rows.map((r) => r[0].length));
   const line = (c: string[]) => `  ${c[0].padEnd(w0)}  ${c[1].padStart(8)}  ${c[2].padStart(8)}  ${c[3]}`.trimEnd();

@@ -61,9 +61,24 @@ test('the demo experiment trains: loss falls within a few steps, the target eval
   assert.ok(meta.width! >= 900);
   assert.match(fs.readFileSync(svg, 'utf8'), /<polyline/);
 
-  const report = formatReport(summary, { wallSeconds: 1, runDir, splitNames: { validation: 'target task: digits 5-9' } });
+  const report = formatReport(summary, { wallSeconds: 1, runDir, unit: 'images', splitNames: { validation: 'target task: digits 5-9' } });
   assert.match(report, /target task: digits 5-9 \(\d+ images\)\s+\d+\.\d%\s+\d+\.\d%/);
   assert.match(report, /trainable parameters\s+[\d,]+ of [\d,]+/);
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
+test('the text example trains a few steps: tokenized CSV through the pretrained encoder, both eval sets', async () => {
+  const { spec, baseDir } = readExperiment(path.join(path.dirname(DIGITS), 'spam', 'finetune.experiment.json'));
+  const out = tmp();
+  spec.output = out;
+  const losses: number[] = [];
+  const summary = await runExperiment(spec, { baseDir, stopAfter: 4, onEvent: (e) => e.type === 'step' && losses.push(e.metric.loss) });
+  assert.equal(losses.length, 4);
+  assert.ok(losses.every(Number.isFinite));
+  const before = Object.fromEntries(summary.before.map((m) => [m.split, m]));
+  assert.deepEqual(Object.keys(before).sort(), ['retention (easy ham vs spam)', 'validation']);
+  assert.ok(before['retention (easy ham vs spam)'].accuracy! > 0.9, 'the pretrained encoder sorts easy ham from spam');
+  assert.ok(before.validation.examples > 100 && before.validation.accuracy! < 0.9, 'hard ham is harder');
   fs.rmSync(out, { recursive: true, force: true });
 });
 
