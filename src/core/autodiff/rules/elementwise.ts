@@ -6,6 +6,9 @@ const unary = (derivative: (c: RuleContext, g: string, x: string, y: string) => 
   grad: (c) => [derivative(c, c.gradOut()!, c.input(0), c.output(0))],
 });
 
+/** No differentiable inputs: gradients stop here (the node is never on a differentiated path). */
+const nonDifferentiable: RuleTable[string] = { inputs: [], grad: () => [] };
+
 /** g where `cond` holds, else 0. */
 const gate = (c: RuleContext, cond: string, g: string) => c.e.op('Where', [cond, g, c.scalar(0)]);
 
@@ -92,22 +95,22 @@ export const elementwiseRules: RuleTable = {
   Dropout: unary((_c, g) => g),
   Cast: unary((c, g, x) => c.e.op('Cast', [g], { to: c.dtype(x) })),
   Clip: {
-    inputs: [0],
     grad: (c) => {
-      // PyTorch clamp: gradient passes where min <= x <= max
-      const x = c.input(0);
-      let keep: string | undefined;
-      const bound = (i: number, attr: string, op: string) => {
-        const name = c.hasInput(i) ? c.input(i) : undefined;
+      // PyTorch clamp: x's gradient passes where min <= x <= max; a tensor bound gets g where it clipped x.
+      const x = c.input(0), g = c.gradOut()!;
+      const bound = (i: number, attr: string) => {
+        if (c.hasInput(i)) return c.input(i);
         const attrValue = c.opset < 11 ? c.node.attribute.find((a) => a.name === attr)?.f : undefined;
-        const limit = name ?? (attrValue !== undefined ? c.scalar(attrValue) : undefined);
-        if (!limit) return;
-        const cond = c.e.op(op, [x, limit]);
-        keep = keep ? c.e.op('And', [keep, cond]) : cond;
+        return attrValue !== undefined ? c.scalar(attrValue) : undefined;
       };
-      bound(1, 'min', 'GreaterOrEqual');
-      bound(2, 'max', 'LessOrEqual');
-      return [keep ? gate(c, keep, c.gradOut()!) : c.gradOut()];
+      const [lo, hi] = [bound(1, 'min'), bound(2, 'max')];
+      const conds = [lo && c.e.op('GreaterOrEqual', [x, lo]), hi && c.e.op('LessOrEqual', [x, hi])].filter((v): v is string => !!v);
+      const keep = conds.length === 2 ? c.e.op('And', conds) : conds[0];
+      return [
+        c.needsGrad(0) ? (keep ? gate(c, keep, g) : g) : undefined,
+        c.needsGrad(1) && lo ? c.unbroadcast(gate(c, c.e.op('Less', [x, lo]), g), lo) : undefined,
+        c.needsGrad(2) && hi ? c.unbroadcast(gate(c, c.e.op('Greater', [x, hi]), g), hi) : undefined,
+      ];
     },
   },
   Where: {
@@ -131,6 +134,11 @@ export const elementwiseRules: RuleTable = {
   },
   Max: { grad: (c) => extremumGrad(c) },
   Min: { grad: (c) => extremumGrad(c) },
+  // Piecewise-constant ops: zero gradient almost everywhere, so they stop the backward pass.
+  Sign: nonDifferentiable,
+  Floor: nonDifferentiable,
+  Ceil: nonDifferentiable,
+  Round: nonDifferentiable,
 };
 
 /** Max/Min: the gradient goes to the inputs equal to the result, split evenly on ties (as torch.maximum). */

@@ -1,3 +1,4 @@
+import { DT, makeTensor, zerosTensor } from '../../onnx/tensor.js';
 import type { RuleContext, RuleTable } from '../rule.js';
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
@@ -42,12 +43,13 @@ function convGrad(c: RuleContext): (string | undefined)[] {
   if (c.needsGrad(1)) {
     // dW[o,i,k] = Σ_n Σ_p g[n,o,p]·x[n,i,p·s + k·d]: a convolution of x (batch as channels) with g as the kernel,
     // strides and dilations swapped. Groups stay groups by laying x out as [Cin/G, G·N, ...].
-    const [batch, cin] = xShape;
-    const cinG = cin / group;
+    // The batch size is taken at run time (it may differ from the probe's).
+    const cinG = xShape[1] / group;
+    const withSpatial = (lead: number[]) =>
+      e.op('Concat', [e.i64(lead), e.op('Slice', [e.shape(x), e.i64([2]), e.i64([n + 2])])], { axis: 0 });
     const xT = group === 1
       ? e.transpose(x, [1, 0, ...range(2, n + 2)])
-      : e.reshape(e.transpose(e.reshape(x, [batch, group, cinG, ...xShape.slice(2)]), [2, 1, 0, ...range(3, n + 3)]),
-        [cinG, group * batch, ...xShape.slice(2)]);
+      : e.reshape(e.transpose(e.reshape(x, withSpatial([-1, group, cinG])), [2, 1, 0, ...range(3, n + 3)]), withSpatial([cinG, -1]));
     const gT = e.transpose(g, [1, 0, ...range(2, n + 2)]);
     let full = e.op('Conv', [xT, gT], { strides: dilations, dilations: strides, pads, group });
     // The result can be larger than the kernel when the forward conv skipped trailing input rows.
@@ -58,7 +60,68 @@ function convGrad(c: RuleContext): (string | undefined)[] {
   return [dx, dw, db];
 }
 
+/** Kernel, strides, dilations and explicit pads of a pooling node. */
+function poolGeometry(c: RuleContext) {
+  const kernel = c.attrInts('kernel_shape');
+  if (!kernel) throw new Error('kernel_shape is required');
+  const n = kernel.length;
+  const strides = c.attrInts('strides') ?? new Array(n).fill(1);
+  const dilations = c.attrInts('dilations') ?? new Array(n).fill(1);
+  return { n, kernel, strides, dilations, pads: explicitPads(c, kernel, strides, dilations) };
+}
+
+/** The pooling node's own attributes, to re-run it in the backward graph. */
+function poolAttrs(c: RuleContext) {
+  const autoPad = c.attrString('auto_pad', 'NOTSET');
+  return {
+    kernel_shape: c.attrInts('kernel_shape'), strides: c.attrInts('strides'), pads: c.attrInts('pads'),
+    dilations: c.attrInts('dilations'), ceil_mode: c.attrInt('ceil_mode', 0) || undefined,
+    auto_pad: autoPad === 'NOTSET' ? undefined : autoPad,
+    count_include_pad: c.node.opType === 'AveragePool' ? c.attrInt('count_include_pad', 0) || undefined : undefined,
+  };
+}
+
+/** MaxPool: each output's gradient goes to its argmax, scatter-added into x flattened (windows may overlap). */
+function maxPoolGrad(c: RuleContext): string {
+  const e = c.e, x = c.input(0), g = c.gradOut()!;
+  // Indices are row-major positions in the whole of x (batch and channel included) when storage_order is 0.
+  let indices = c.node.output[1];
+  if (!indices || c.attrInt('storage_order', 0) !== 0) indices = e.opN('MaxPool', [x], 2, poolAttrs(c))[1];
+  const zeros = e.op('ConstantOfShape', [e.reshape(e.op('Size', [x]), [1])], { value: zerosTensor(c.dtype(x)) });
+  const flat = e.op('ScatterElements', [zeros, e.reshape(indices, [-1]), e.reshape(g, [-1])], { axis: 0, reduction: 'add' });
+  return e.reshape(flat, e.shape(x));
+}
+
+/**
+ * AveragePool is linear: y = Σ_window x / divisor. Its adjoint spreads g/divisor over each window, a ConvTranspose
+ * with a ones kernel on [N·C, 1, ...]. The divisor is taken from the op itself: AveragePool(ones) = valid/divisor,
+ * where valid (x elements in the window) is a Conv of ones; this covers count_include_pad, pads and ceil_mode alike.
+ */
+function averagePoolGrad(c: RuleContext): string {
+  const e = c.e, x = c.input(0), g = c.gradOut()!;
+  const xShape = c.shape(x), yShape = c.shape(c.output(0)), rank = xShape.length, dtype = c.dtype(x);
+  const { n, kernel, strides, dilations, pads } = poolGeometry(c);
+  // How far the last window reaches past x's end (ceil_mode can take it beyond the end pad; a stride can stop short).
+  const over = range(0, n).map((i) => (yShape[i + 2] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - pads[i] - xShape[i + 2]);
+  const convPads = [...pads.slice(0, n), ...over.map((v) => Math.max(v, 0))];
+  const one = makeTensor('', [1], dtype === DT.DOUBLE ? Float64Array.of(1) : Float32Array.of(1), dtype);
+  const ones = (shape: string) => e.op('ConstantOfShape', [shape], { value: one });
+  const spatial = (v: string) => e.op('Slice', [e.shape(v), e.i64([2]), e.i64([rank])]);
+  const kernelOnes = ones(e.i64([1, 1, ...kernel]));
+  const onesX = ones(e.op('Concat', [e.i64([1, 1]), spatial(x)], { axis: 0 }));
+  const valid = e.op('Conv', [onesX, kernelOnes], { strides, dilations, pads: convPads });
+  const perWindow = e.div(e.op('AveragePool', [onesX], poolAttrs(c)), e.op('Max', [valid, c.scalar(1)]));
+  const gFolded = e.reshape(e.mul(g, perWindow), e.op('Concat', [e.i64([-1, 1]), spatial(g)], { axis: 0 }));
+  const outputPadding = over.map((v) => Math.max(-v, 0));
+  const dx = e.op('ConvTranspose', [gFolded, kernelOnes], {
+    strides, dilations, pads: convPads, output_padding: outputPadding.some((p) => p !== 0) ? outputPadding : undefined,
+  });
+  return e.reshape(dx, e.shape(x));
+}
+
 export const nnRules: RuleTable = {
+  MaxPool: { inputs: [0], grad: (c) => [maxPoolGrad(c)] },
+  AveragePool: { inputs: [0], grad: (c) => [averagePoolGrad(c)] },
   Softmax: {
     grad: (c) => {
       const y = c.output(0), g = c.gradOut()!;
@@ -115,9 +178,10 @@ export const nnRules: RuleTable = {
   Conv: { grad: convGrad },
   GlobalAveragePool: {
     grad: (c) => {
-      const x = c.input(0), spatial = c.shape(x).slice(2);
-      const count = spatial.reduce((a, b) => a * b, 1);
-      return [c.e.op('Expand', [c.e.div(c.gradOut()!, c.scalar(count)), c.e.shape(x)])];
+      // 1/count = size(y)/size(x), taken at run time: the image size may differ from the probe's.
+      const e = c.e, x = c.input(0), toX = (v: string) => e.op('Cast', [e.op('Size', [v])], { to: c.dtype(x) });
+      const ratio = e.div(toX(c.output(0)), toX(x));
+      return [e.op('Expand', [e.mul(c.gradOut()!, ratio), e.shape(x)])];
     },
   },
 };

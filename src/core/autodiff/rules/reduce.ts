@@ -22,4 +22,11 @@ function reduceGrad(c: RuleContext, mean: boolean): string {
 export const reduceRules: RuleTable = {
   ReduceSum: { inputs: [0], grad: (c) => [reduceGrad(c, false)] },
   ReduceMean: { inputs: [0], grad: (c) => [reduceGrad(c, true)] },
+  CumSum: {
+    inputs: [0],
+    // y_i = Σ_{j≤i} x_j (j<i when exclusive), so dx_j = Σ_{i≥j} g_i: the same cumsum run the other way.
+    grad: (c) => [c.e.op('CumSum', [c.gradOut()!, c.input(1)], {
+      exclusive: c.attrInt('exclusive', 0) || undefined, reverse: c.attrInt('reverse', 0) ? undefined : 1,
+    })],
+  },
 };

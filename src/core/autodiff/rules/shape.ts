@@ -4,6 +4,8 @@ import type { RuleContext, RuleTable } from '../rule.js';
 /** Ops that only move elements around: the gradient is g reshaped back to the input's runtime shape. */
 const reshapeBack: RuleTable[string] = { inputs: [0], grad: (c) => [c.e.reshape(c.gradOut()!, c.e.shape(c.input(0)))] };
 
+const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
 function inversePerm(perm: number[]): number[] {
   const inv = new Array(perm.length);
   perm.forEach((p, i) => (inv[p] = i));
@@ -43,6 +45,26 @@ function sliceGrad(c: RuleContext): string {
   return e.op('Pad', [g, pads]);
 }
 
+/** Pad's adjoint: constant mode crops g by the same pads (Pad with negated pads); other modes scatter-add g through
+ * the index map of the padding, so edge/reflect/wrap copies send their gradient back to the element they copy. */
+function padGrad(c: RuleContext): (string | undefined)[] {
+  const e = c.e, x = c.input(0), g = c.gradOut()!;
+  if (!c.hasInput(1)) throw new Error('pads given as an attribute (opset < 11) are not supported');
+  const axes = c.hasInput(3) ? ['', c.input(3)] : [];
+  const mode = c.attrString('mode', 'constant');
+  if (mode === 'constant') {
+    const dx = e.op('Pad', [g, e.neg(c.input(1)), ...axes]);
+    // The fill value's gradient is g summed over the padding: all of g minus the part cropped back into dx.
+    const all = (v: string) => e.sum(v, range(0, c.rank(x)));
+    return [dx, undefined, c.needsGrad(2) ? e.reshape(e.sub(all(g), all(dx)), e.shape(c.input(2))) : undefined];
+  }
+  const size = e.op('Size', [x]);
+  const index = e.reshape(e.op('Range', [e.i64([0], []), size, e.i64([1], [])]), e.shape(x));
+  const picked = e.reshape(e.op('Pad', [index, c.input(1), ...axes], { mode }), [-1]);
+  const zeros = e.op('ConstantOfShape', [e.reshape(size, [1])], { value: zerosTensor(c.dtype(x)) });
+  const flat = e.op('ScatterElements', [zeros, picked, e.reshape(g, [-1])], { axis: 0, reduction: 'add' });
+  return [e.reshape(flat, e.shape(x))];
+}
 
 export const shapeRules: RuleTable = {
   Reshape: reshapeBack,
@@ -72,4 +94,5 @@ export const shapeRules: RuleTable = {
     },
   },
   Slice: { inputs: [0], grad: (c) => [sliceGrad(c)] },
+  Pad: { inputs: [0, 2], grad: padGrad },
 };
