@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
+import { TrainingSession } from '../../src/core/session.js';
+import type { Task } from '../../src/core/training-graph.js';
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures');
 
@@ -12,7 +14,7 @@ export interface Scenario {
   fp32: { losses: number[]; evalLossBefore: number; evalLossAfter: number };
   lrs: number[];
 }
-export interface FixtureModel { model: string; task: 'classification'; batchSize: number; steps: number; scenarios: Scenario[] }
+export interface FixtureModel { model: string; task: Task; batchSize: number; steps: number; scenarios: Scenario[] }
 
 export function manifest(): FixtureModel[] {
   return JSON.parse(fs.readFileSync(path.join(FIXTURES, 'manifest.json'), 'utf8')).models;
@@ -40,4 +42,53 @@ export function rowsToFeeds(rows: Record<string, unknown>[]): Record<string, ort
 
 function shapeOf(v: unknown): number[] {
   return Array.isArray(v) ? [v.length, ...shapeOf(v[0])] : [];
+}
+
+const REL_TOL = 1e-4;
+
+export function assertClose(actual: number, expected: number, what: string, relTol = REL_TOL) {
+  const rel = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-12);
+  if (!(rel <= relTol)) throw new Error(`${what}: got ${actual}, PyTorch ${expected} (relative error ${rel.toExponential(2)})`);
+}
+
+/** Mean over examples for classification; for causal-lm, the mean over predicted tokens (weights = kept targets). */
+export async function evalLoss(session: TrainingSession, task: Task, rows: Record<string, unknown>[], batchSize: number): Promise<number> {
+  let total = 0, weight = 0;
+  for (let i = 0; i < rows.length; i += batchSize) {
+    const chunk = rows.slice(i, i + batchSize);
+    const w = task === 'causal-lm'
+      ? chunk.reduce((n, r) => n + (r.attention_mask as number[]).slice(1).reduce((a, b) => a + b, 0), 0)
+      : chunk.length;
+    total += (await session.evalStep(rowsToFeeds(chunk))).loss * w;
+    weight += w;
+  }
+  return total / weight;
+}
+
+/**
+ * The fixture protocol (test/fixtures/README.md): batches are rows [s·B, (s+1)·B) in order; each step's loss (before
+ * its update), its learning rate, and the eval loss before and after must be PyTorch's within 1e-4 relative.
+ */
+export async function checkTrajectory(opts: {
+  model: string; task: Task; freeze: string[]; scenario: Omit<Scenario, 'frozenOnnx'>; batchSize: number; steps: number; dataDir: string; name: string;
+}): Promise<void> {
+  const { scenario, batchSize: B, task } = opts;
+  const train = readRows(path.join(opts.dataDir, `${opts.name}.train.jsonl`));
+  const evalRows = readRows(path.join(opts.dataDir, `${opts.name}.eval.jsonl`));
+  const session = await TrainingSession.create(opts.model, rowsToFeeds(train.slice(0, B)), {
+    task, freeze: opts.freeze, optimizer: scenario.optimizer, totalSteps: opts.steps, threads: 1,
+  });
+  try {
+    assertClose(await evalLoss(session, task, evalRows, B), scenario.fp32.evalLossBefore, 'eval loss before');
+    for (let s = 0; s < opts.steps; s++) {
+      session.lazyResetGrad();
+      const { loss } = await session.trainStep(rowsToFeeds(train.slice(s * B, (s + 1) * B)));
+      assertClose(loss, scenario.fp32.losses[s], `step ${s} loss`);
+      const { lr } = session.optimizerStep();
+      assertClose(lr || 1e-30, scenario.lrs[s] || 1e-30, `step ${s} lr`);
+    }
+    assertClose(await evalLoss(session, task, evalRows, B), scenario.fp32.evalLossAfter, 'eval loss after');
+  } finally {
+    await session.release();
+  }
 }

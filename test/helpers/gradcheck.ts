@@ -9,6 +9,7 @@
  * probe run, which a case may make differ from the checked run (`probe`) to exercise dynamic dims.
  */
 import assert from 'node:assert/strict';
+import { mulberry32 } from '../../src/core/data/random.js';
 import { test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import {
@@ -67,17 +68,7 @@ export function node(opType: string, input: string[], output: string[], attrs: A
   return create(NodeProtoSchema, { opType, name: `${opType}_${output[0]}`, input, output, attribute: makeAttributes(attrs) });
 }
 
-/** mulberry32: small, seeded, deterministic. */
-function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number): Rng => mulberry32(seed);
 
 export interface GraphCase {
   nodes: NodeProto[];
