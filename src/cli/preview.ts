@@ -35,11 +35,16 @@ export async function runPreview(args: string[], io: { out: Output; err: Output 
     io.err.write(USAGE);
     return 2;
   }
+  const limit = v.limit === undefined ? undefined : Number(v.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+    io.err.write(`finetune preview: --limit must be a whole number, got '${v.limit}'\n${USAGE}`);
+    return 2;
+  }
   const columns: ColumnSpec = { text: v.text, textPair: v['text-pair'], label: v.label, image: v.image, target: v.target };
   let preview: Preview;
   try {
     preview = await previewDataset(positionals[0], {
-      limit: v.limit === undefined ? undefined : Number(v.limit),
+      limit,
       header: v['no-header'] ? false : undefined,
       columns: Object.fromEntries(Object.entries(columns).filter(([, c]) => c !== undefined)),
       split: { validation: v.validation ? Number(v.validation) : undefined, test: v.test ? Number(v.test) : undefined },

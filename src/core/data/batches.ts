@@ -1,10 +1,8 @@
 // Batches from indexed rows: seeded shuffling, reading rows back by reference, encoding, collating.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { BadRows } from './bad-rows.js';
 import { collate, type Example } from './collate.js';
 import { DataError } from './errors.js';
-import type { Table } from './formats/table.js';
+import { baseDirOf, type Table } from './formats/table.js';
 import type { Plan } from './plan.js';
 import { mixSeed, mulberry32, shuffleInPlace, STREAM } from './random.js';
 import type { RowIndex } from './row-index.js';
@@ -29,7 +27,7 @@ export class RowsSource implements BatchSource {
     private readonly inputs: ModelInput[],
     private readonly bad: BadRows,
   ) {
-    this.dir = fs.statSync(table.path).isDirectory() ? table.path : path.dirname(table.path);
+    this.dir = baseDirOf(table);
   }
 
   get size(): number {
@@ -60,22 +58,26 @@ export class RowsSource implements BatchSource {
   private async load(positions: Uint32Array): Promise<Example[]> {
     const refs = Array.from(positions, (p) => this.index.ref(p));
     const rows = await this.table.fetch(refs);
-    const examples = await Promise.all(
-      rows.map(async (row, k): Promise<Example | undefined> => {
-        try {
-          if (typeof row === 'string') throw new Error(row);
-          const features = await this.plan.encode(row, this.dir);
-          const kind = this.plan.labelKind;
-          const label = kind === 'class' ? this.index.labelOf(positions[k]) : kind === 'lm' ? undefined : this.plan.target(row);
-          return { features, label };
-        } catch (e) {
-          if (e instanceof DataError) throw e;
-          this.bad.report(this.table, refs[k], (e as Error).message);
-          return undefined;
-        }
-      }),
-    );
-    return examples.filter((e): e is Example => e !== undefined);
+    const out: (Example | undefined)[] = new Array(rows.length);
+    const decoding: Promise<void>[] = []; // images decode concurrently; other encoders are synchronous
+    const fail = (e: unknown, k: number) => {
+      if (e instanceof DataError) throw e;
+      this.bad.report(this.table, refs[k], (e as Error).message);
+    };
+    rows.forEach((row, k) => {
+      try {
+        if (typeof row === 'string') throw new Error(row);
+        const kind = this.plan.labelKind;
+        const label = kind === 'class' ? this.index.labelOf(positions[k]) : kind === 'lm' ? undefined : this.plan.target(row);
+        const features = this.plan.encode(row, this.dir);
+        if (features instanceof Promise) decoding.push(features.then((f) => void (out[k] = { features: f, label }), (e) => fail(e, k)));
+        else out[k] = { features, label };
+      } catch (e) {
+        fail(e, k);
+      }
+    });
+    await Promise.all(decoding);
+    return out.filter((e): e is Example => e !== undefined);
   }
 
   private collate(examples: Example[]): Batch {

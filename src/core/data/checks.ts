@@ -1,7 +1,7 @@
 // Row checks shared by training (plan.ts) and the preview, so both flag the same rows.
 import type { Row } from './formats/table.js';
 import { labelKey } from './labels.js';
-import { toNumber } from './roles.js';
+import { textOf, toNumber } from './cells.js';
 
 export interface CheckedColumns {
   text?: string;
@@ -9,11 +9,6 @@ export interface CheckedColumns {
   image?: string;
   label?: string;
   targets?: string[];
-}
-
-/** A cell as text: strings as they are, numbers printed; anything else is not text. */
-export function textOf(v: unknown): string {
-  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
 }
 
 /** Why a row cannot be used for these columns, or undefined. */

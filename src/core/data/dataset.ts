@@ -81,7 +81,14 @@ function resolveFiles(spec: DataSpec, baseDir: string): { train: string; eval?: 
 /** Reads a whole table once: checks every row, collects labels, and records where the usable rows are. */
 async function scan(table: Table, plan: Plan, labels: LabelMap | undefined, bad: BadRows): Promise<RowIndex> {
   const index = new RowIndex();
+  let first = true;
   for await (const chunk of table.rows()) {
+    if (first) {
+      // Room for the rows the file will hold, estimated from the size of the first ones.
+      const bytes = chunk.reduce((n, r) => n + r.ref.len, 0);
+      index.reserve(table.exactCount ?? Math.ceil((1.05 * chunk.length * table.sizeBytes) / Math.max(1, bytes)));
+      first = false;
+    }
     for (const r of chunk) {
       let reason = r.error ?? plan.check(r.values!);
       let id = -1;

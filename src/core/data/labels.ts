@@ -1,5 +1,5 @@
 // Class labels: raw values → stable class ids.
-import { toNumber } from './roles.js';
+import { toNumber } from './cells.js';
 
 /** The key of a label cell: integral numbers (3, "3", "3.0") all become "3"; other values their string. */
 export function labelKey(v: unknown): string | undefined {

@@ -6,10 +6,13 @@ import type { Feature, LabelKind } from './collate.js';
 import { DataError } from './errors.js';
 import type { Row, Table } from './formats/table.js';
 import { imageSource, imageSpecFor, loadImage } from './images.js';
-import { rowProblem, textOf } from './checks.js';
-import { byRole, inferRoles, toNumber } from './roles.js';
+import { textOf, toNumber } from './cells.js';
+import { rowProblem } from './checks.js';
+import { byRole, inferRoles } from './roles.js';
 import { TextTokenizer } from './tokenizer.js';
 import type { ColumnInfo, DataSpec, ModelInput, OpenOptions } from './types.js';
+
+type Features = Record<string, Feature>;
 
 export interface Plan {
   kind: 'pretokenized' | 'text' | 'image' | 'features';
@@ -25,8 +28,11 @@ export interface Plan {
   check(row: Row): string | undefined;
   /** Regression target(s) of a checked row. */
   target(row: Row): number | number[];
-  /** The model inputs of a checked row; throws with the reason when the row cannot be encoded. `dir` resolves relative image paths. */
-  encode(row: Row, dir: string): Promise<Record<string, Feature>>;
+  /**
+   * The model inputs of a checked row; throws (or rejects) with the reason when the row cannot be encoded.
+   * Only images are asynchronous. `dir` resolves relative image paths.
+   */
+  encode(row: Row, dir: string): Features | Promise<Features>;
 }
 
 const TEXT_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'position_ids']);
@@ -73,7 +79,7 @@ export function makePlan(table: Table, sample: Row[], spec: DataSpec, opts: Open
     return {
       ...base, kind: 'pretokenized', columns: finalRoles(names), required: [...names, ...labelCols],
       check: (row) => names.map((n) => (row[n] === undefined || row[n] === null ? `missing '${n}'` : undefined)).find(Boolean) ?? labelChecks(row),
-      encode: async (row) => Object.fromEntries(opts.inputs.map((input) => [input.name, tensorFeature(row[input.name], input)])),
+      encode: (row) => Object.fromEntries(opts.inputs.map((input) => [input.name, tensorFeature(row[input.name], input)])),
     };
   }
 
@@ -90,7 +96,7 @@ export function makePlan(table: Table, sample: Row[], spec: DataSpec, opts: Open
       ...base, kind: 'text', columns: finalRoles([textCol, ...(r.textPair ? [r.textPair] : [])]),
       required: [textCol, ...(r.textPair ? [r.textPair] : []), ...labelCols],
       check: (row) => rowProblem(row, { text: textCol, textPair: r.textPair, label: labelColumn, targets }),
-      encode: async (row) => {
+      encode: (row) => {
         const e = tokenizer.encode(textOf(row[textCol]), r.textPair ? textOf(row[r.textPair]) : undefined, maxLength);
         const byName: Record<string, number[]> = {
           input_ids: e.ids, attention_mask: e.attentionMask, token_type_ids: e.tokenTypeIds, position_ids: e.ids.map((_, i) => i),
@@ -134,8 +140,9 @@ export function makePlan(table: Table, sample: Row[], spec: DataSpec, opts: Open
         if (K !== undefined && vals.length !== K) return `expected ${K} feature values, found ${vals.length}`;
         return labelChecks(row);
       },
-      encode: async (row) => {
-        const vals = (arrayCol ? (row[cols[0]] as unknown[]) : cols.map((c) => row[c])).map((v) => toNumber(v)!);
+      encode: (row) => {
+        // Checked while scanning: plain Number() is enough (and this runs for every cell of every epoch).
+        const vals = (arrayCol ? (row[cols[0]] as unknown[]) : cols.map((c) => row[c])).map(Number);
         return { [only.name]: { data: vals, shape: [vals.length] } };
       },
     };

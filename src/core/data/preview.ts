@@ -5,7 +5,7 @@ import { rowProblem } from './checks.js';
 import { DataError } from './errors.js';
 import { splitFolders } from './formats/folders.js';
 import { openTable } from './formats/open.js';
-import { sampleRows, type Row, type RowRef, type Table } from './formats/table.js';
+import { baseDirOf, sampleRows, type Row, type RowRef, type Table } from './formats/table.js';
 import { imageSource, thumbnail } from './images.js';
 import { labelKey } from './labels.js';
 import { byRole, inferRoles } from './roles.js';
@@ -65,13 +65,12 @@ export async function previewDataset(p: string, opts: PreviewOptions = {}): Prom
   if (seen === 0) throw new DataError(table.path, 'no rows');
 
   const rows: Record<string, Cell>[] = [];
-  const dir = table.format.endsWith('folder') ? table.path : path.dirname(table.path);
   for (const s of shown) {
     const out: Record<string, Cell> = {};
     for (const c of table.columns) out[c] = cell(s.values[c]);
     if (r.image) {
       try {
-        out[r.image] = await thumbnail(imageSource(s.values[r.image], dir));
+        out[r.image] = await thumbnail(imageSource(s.values[r.image], baseDirOf(table)));
       } catch (e) {
         problems.push({ ref: s.ref, reason: `cannot decode image: ${(e as Error).message}` });
         out[r.image] = null;

@@ -1,6 +1,7 @@
 // Guessing what each column is for, the way Hugging Face AutoTrain does: by name first, then by values
 // (a string column of long values is text; a low-cardinality column is the label).
 import type { ColumnInfo, ColumnRole, ColumnSpec, Task } from './types.js';
+import { toNumber } from './cells.js';
 import type { Row } from './formats/table.js';
 
 const LABEL_NAMES = /^(labels?|class|classes|category|categories|target|targets|y|sentiment|intent|tag|score|rating)$/i;
@@ -8,7 +9,6 @@ const TEXT_NAMES = /^(text|texts|sentence|sentence1|sentence_1|content|review|do
 const PAIR_NAMES = /^(text_pair|text2|text_b|sentence2|sentence_2|hypothesis|question2|passage|context)$/i;
 const TENSOR_NAMES = /^(input_ids|attention_mask|token_type_ids|position_ids|pixel_values)$/;
 const IMAGE_PATH = /\.(png|jpe?g)$/i;
-const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /** Longer than this on average, a string column is text rather than a category. */
 const TEXT_MIN_LENGTH = 20;
@@ -25,14 +25,6 @@ interface Stats {
   image: boolean;
   string: boolean;
   avgLength: number;
-}
-
-/** A number from a cell: JSON numbers as they are, numeric strings (CSV) parsed; else undefined. */
-export function toNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'string' && NUMBER.test(v)) return Number(v);
-  return undefined;
 }
 
 /** Whether a cell holds an image: a path to a PNG/JPEG, or encoded bytes (Hugging Face's `{bytes, path}`). */

@@ -12,7 +12,7 @@ export class RowIndex {
   private label = new Int32Array(1024);
 
   push(ref: RowRef, label: number): void {
-    if (this.size === this.start.length) this.grow();
+    if (this.size === this.start.length) this.reserve(Math.ceil(this.size * 1.5));
     this.start[this.size] = ref.start;
     this.len[this.size] = ref.len;
     this.line[this.size] = ref.line;
@@ -37,9 +37,10 @@ export class RowIndex {
     for (let i = 0; i < this.size; i++) this.label[i] = remap[this.label[i]];
   }
 
-  private grow(): void {
-    const n = this.start.length * 2;
-    const copy = <T extends Float64Array | Uint32Array | Int32Array>(a: T, b: T) => (b.set(a), b);
+  /** Makes room for `n` rows (an estimate from the file size avoids regrowing, and its transient copies). */
+  reserve(n: number): void {
+    if (n <= this.start.length) return;
+    const copy = <T extends Float64Array | Uint32Array | Int32Array>(a: T, b: T) => (b.set(a.subarray(0, this.size)), b);
     this.start = copy(this.start, new Float64Array(n));
     this.len = copy(this.len, new Uint32Array(n));
     this.line = copy(this.line, new Uint32Array(n));

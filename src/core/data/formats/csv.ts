@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
+import { toNumber } from '../cells.js';
 import { DataError } from '../errors.js';
 import { LineCounter } from './lines.js';
 import { readRanges } from './ranges.js';
@@ -23,7 +24,7 @@ export async function openCsv(file: string, format: 'csv' | 'tsv', opts: { heade
   const sample = parseHead(head, dialect, head.length === size);
   const header = sample.length > 0 && (opts.header ?? looksLikeHeader(sample));
   const columns = header ? headerNames(sample[0]) : (sample[0] ?? []).map((_, i) => `column_${i + 1}`);
-  const options = { delimiter: dialect.delimiter, record_delimiter: dialect.recordDelimiter, relax_quotes: true, relax_column_count: true };
+  const options = { ...parserOptions(dialect), relax_column_count: true };
 
   function toRow(fields: string[], ref: RowRef, raw: () => Buffer): ScannedRow {
     if (fields.length !== columns.length) {
@@ -82,7 +83,8 @@ export async function openCsv(file: string, format: 'csv' | 'tsv', opts: { heade
     const nl = Buffer.from(dialect.recordDelimiter);
     const parts = readRanges(file, refs).map((b, i) => {
       if (refs[i].start === 0 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
-      return b.subarray(b.length - nl.length).equals(nl) ? b : Buffer.concat([b, nl]);
+      const last = b[b.length - 1];
+      return last === 10 || last === 13 ? b : Buffer.concat([b, nl]); // the file's last row may lack one
     });
     const records: string[][] = parseSync(Buffer.concat(parts), options);
     if (records.length !== refs.length) throw new DataError(file, 'the file changed since it was read');
@@ -93,6 +95,14 @@ export async function openCsv(file: string, format: 'csv' | 'tsv', opts: { heade
   }
 
   return { format, path: file, columns, unit: 'line', sizeBytes: size, rows, fetch };
+}
+
+/**
+ * Quotes inside unquoted fields are kept as text (`5" screen`), common in real files. Records may be long
+ * (whole documents); the cap still stops a runaway quote before it swallows the file.
+ */
+function parserOptions(d: Dialect) {
+  return { delimiter: d.delimiter, record_delimiter: d.recordDelimiter, relax_quotes: true, max_record_size: 1 << 26 };
 }
 
 function readHead(file: string): Buffer {
@@ -126,10 +136,8 @@ function sniffDialect(head: Buffer, format: 'csv' | 'tsv'): Dialect {
 function parseHead(head: Buffer, dialect: Dialect, whole: boolean): string[][] {
   const records: string[][] = [];
   const parser = parse({
-    delimiter: dialect.delimiter,
-    record_delimiter: dialect.recordDelimiter,
+    ...parserOptions(dialect),
     bom: true,
-    relax_quotes: true,
     relax_column_count: true,
     to: SNIFF_RECORDS,
     on_record: (r: string[]) => {
@@ -138,12 +146,12 @@ function parseHead(head: Buffer, dialect: Dialect, whole: boolean): string[][] {
     },
   });
   parser.on('error', () => {}); // a broken file is reported with its line when its rows are read
-  parser.write(head);
-  if (whole) parser.end();
+  // A whole file's last record may lack its delimiter: add one so that it, too, is parsed right away.
+  parser.write(whole ? Buffer.concat([head, Buffer.from(dialect.recordDelimiter)]) : head);
   return records;
 }
 
-const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+const isNumber = (s: string) => toNumber(s) !== undefined;
 
 /**
  * Whether the first record is a header, in the spirit of Python's csv.Sniffer.has_header: each column votes
@@ -158,11 +166,11 @@ export function looksLikeHeader(records: string[][]): boolean {
   first.forEach((cell, c) => {
     const below = rest.map((r) => r[c]).filter((v) => v !== undefined && v !== '');
     if (below.length === 0) return;
-    if (below.every((v) => NUMBER.test(v))) votes += NUMBER.test(cell) ? -1 : 1;
+    if (below.every(isNumber)) votes += isNumber(cell) ? -1 : 1;
     else if (below.includes(cell)) votes -= 1;
     else if (new Set(below).size <= below.length / 2) votes += 1; // a label-like column headed by its name
   });
-  return votes >= 0 && first.every((c) => !NUMBER.test(c));
+  return votes >= 0 && !first.some(isNumber);
 }
 
 /** Header cells as column names: blanks named by position, duplicates numbered. */

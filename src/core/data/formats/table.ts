@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { Format } from '../types.js';
 
 /** One row's values by column name, as read from the file (strings for CSV, JSON values for JSONL...). */
@@ -40,6 +41,11 @@ export interface Table {
   fileOf?(ref: RowRef): string;
   /** Which storage block a row lives in (Parquet row group), so shuffling can keep reads local. */
   blockOf?(ref: RowRef): number;
+}
+
+/** The folder that relative paths in a table (image columns) are resolved against. */
+export function baseDirOf(table: Table): string {
+  return table.format.endsWith('folder') ? table.path : path.dirname(table.path);
 }
 
 /** The first usable rows, to infer column roles from. */
