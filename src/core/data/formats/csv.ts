@@ -5,7 +5,7 @@ import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { toNumber } from '../cells.js';
 import { DataError } from '../errors.js';
-import { LineCounter } from './lines.js';
+import { LineCounter, READ_CHUNK } from './lines.js';
 import { readRanges } from './ranges.js';
 import type { Row, RowRef, ScannedRow, Table } from './table.js';
 
@@ -60,7 +60,7 @@ export async function openCsv(file: string, format: 'csv' | 'tsv', opts: { heade
       // The broken record starts where the last good one ended.
       throw new DataError(file, (parser.errored as Error).message.replace(/ at line \d+/, ''), counter.lineAt(prevEnd));
     };
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>) {
       counter.push(chunk);
       parser.write(chunk); // parses synchronously, calling on_record for each complete record
       if (parser.errored) fail();
