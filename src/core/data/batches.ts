@@ -54,30 +54,32 @@ export class RowsSource implements BatchSource {
     if (pending.length && !opts.dropLast) yield this.collate(pending);
   }
 
-  /** Reads and encodes some rows; unusable ones are reported (an error unless skipping) and left out. */
+  /**
+   * Reads and encodes some rows; unusable ones are reported (an error unless skipping) and left out. Images
+   * decode concurrently, but failures are reported in row order, so the same row is named on every run.
+   */
   private async load(positions: Uint32Array): Promise<Example[]> {
     const refs = Array.from(positions, (p) => this.index.ref(p));
     const rows = await this.table.fetch(refs);
-    const out: (Example | undefined)[] = new Array(rows.length);
-    const decoding: Promise<void>[] = []; // images decode concurrently; other encoders are synchronous
-    const fail = (e: unknown, k: number) => {
-      if (e instanceof DataError) throw e;
-      this.bad.report(this.table, refs[k], (e as Error).message);
-    };
-    rows.forEach((row, k) => {
+    const kind = this.plan.labelKind;
+    const results = rows.map((row, k): Example | Error | Promise<Example | Error> => {
       try {
-        if (typeof row === 'string') throw new Error(row);
-        const kind = this.plan.labelKind;
+        if (typeof row === 'string') return new Error(row);
         const label = kind === 'class' ? this.index.labelOf(positions[k]) : kind === 'lm' ? undefined : this.plan.target(row);
         const features = this.plan.encode(row, this.dir);
-        if (features instanceof Promise) decoding.push(features.then((f) => void (out[k] = { features: f, label }), (e) => fail(e, k)));
-        else out[k] = { features, label };
+        return features instanceof Promise ? features.then((f) => ({ features: f, label }), (e: Error) => e) : { features, label };
       } catch (e) {
-        fail(e, k);
+        return e as Error;
       }
     });
-    await Promise.all(decoding);
-    return out.filter((e): e is Example => e !== undefined);
+    const settled = await Promise.all(results);
+    const out: Example[] = [];
+    settled.forEach((r, k) => {
+      if (r instanceof DataError) throw r; // not about this row (e.g. the tokenizer file)
+      if (r instanceof Error) this.bad.report(this.table, refs[k], r.message);
+      else out.push(r);
+    });
+    return out;
   }
 
   private collate(examples: Example[]): Batch {
