@@ -179,6 +179,10 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
       }
     }
     const after = await runEval(session.step);
+    if (dataset.skipped > 0) {
+      const shown = dataset.skippedRows.slice(0, 5).map((r) => `  ${r.file}:${r.line}: ${r.reason}`).join('\n');
+      emit({ type: 'log', level: 'warn', message: `skipped ${dataset.skipped} bad rows (skipBadRows), e.g.:\n${shown}` });
+    }
     await checkpoint();
     const completed = session.step >= totalSteps;
     let exported: string | undefined;
