@@ -112,6 +112,10 @@ export class TrainingSession {
       intraOpNumThreads: opts.threads ?? 0,
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      // Idle intra-op workers sleep instead of spin-waiting between kernels. A training step is ~1000 kernels, many
+      // of them short; spinning workers take CPU from the thread that runs the next kernel wherever cores are shared
+      // or oversubscribed (VMs, the extension host beside VS Code): 611 → 407 ms/step on the bench VM when contended.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     };
     const [trainSession, evalSession] = await Promise.all([
       ort.InferenceSession.create(serializeModel(compiled.train), sessionOptions),
@@ -136,18 +140,47 @@ export class TrainingSession {
     return out;
   }
 
+  /**
+   * Output bindings for the training run: every gradient output is a pre-allocated tensor over its slice of `target`
+   * (laid out like gradBuffer), so ORT writes the gradients there and no fresh result buffers are made per step.
+   */
+  private gradFetches(target: Float32Array): ort.InferenceSession.FetchesType {
+    const fetches: Record<string, ort.Tensor | null> = { [LOSS]: null, [this.compiled.prediction]: null };
+    let offset = 0;
+    this.compiled.gradOutputs.forEach((name, i) => {
+      const p = this.trainable[i];
+      fetches[name] = new ort.Tensor('float32', target.subarray(offset, offset + p.grad.length), this.compiled.info.get(p.name)!.shape);
+      offset += p.grad.length;
+    });
+    return fetches as ort.InferenceSession.FetchesType;
+  }
+
+  private directFetches?: ort.InferenceSession.FetchesType;
+  private scratch?: { buffer: Float32Array; fetches: ort.InferenceSession.FetchesType };
+
   /** Forward + backward on one batch; gradients are added to the accumulated ones (see lazyResetGrad). */
   async trainStep(data: Feeds): Promise<StepResult> {
-    const result = await this.trainSession.run(this.feedsFor(this.trainSession, data));
-    const loss = Number((result[LOSS].data as Float32Array)[0]);
-    if (!Number.isFinite(loss)) throw new UserError(`the loss is ${loss} at step ${this.step + 1}: lower the learning rate or check the data`);
     const scale = 1 / (this.opts.gradientAccumulation ?? 1);
     const overwrite = this.resetPending;
-    this.compiled.gradOutputs.forEach((name, i) => {
-      const g = result[name].data as Float32Array, acc = this.trainable[i].grad;
+    // The first micro-batch of an unscaled step is written straight into the gradient buffer; otherwise into a
+    // scratch buffer that is then scaled and copied or added.
+    const direct = overwrite && scale === 1;
+    if (!direct && !this.scratch) {
+      const buffer = new Float32Array(this.gradBuffer.length);
+      this.scratch = { buffer, fetches: this.gradFetches(buffer) };
+    }
+    const fetches = direct ? (this.directFetches ??= this.gradFetches(this.gradBuffer)) : this.scratch!.fetches;
+    const result = await this.trainSession.run(this.feedsFor(this.trainSession, data), fetches);
+    const loss = Number((result[LOSS].data as Float32Array)[0]);
+    if (!Number.isFinite(loss)) {
+      this.resetPending = true; // the direct path has already overwritten the gradients: never add to them
+      throw new UserError(`the loss is ${loss} at step ${this.step + 1}: lower the learning rate or check the data`);
+    }
+    if (!direct) {
+      const g = this.scratch!.buffer, acc = this.gradBuffer;
       if (overwrite) for (let j = 0; j < g.length; j++) acc[j] = g[j] * scale;
       else for (let j = 0; j < g.length; j++) acc[j] += g[j] * scale;
-    });
+    }
     this.resetPending = false;
     this.microSteps++;
     return { loss, prediction: result[this.compiled.prediction] };

@@ -46,6 +46,7 @@ export function prepareModel(model: ModelProto, source = 'model'): ModelProto {
     kept.push(n);
   }
   graph.node = kept;
+  constantOperandSecond(graph);
   retieTransposedCopies(graph);
   if (opset < 16) {
     m.opsetImport = m.opsetImport.filter((o) => o.domain !== '' && o.domain !== 'ai.onnx');
@@ -90,6 +91,21 @@ function isTransposeOf(a: TypedArray, b: TypedArray, s: TensorProto): boolean {
     }
   }
   return varied;
+}
+
+/**
+ * Puts the constant operand of Add and Mul second: ORT's broadcasting kernels are much slower when the small operand
+ * comes first, and the TorchScript exporter writes every Linear on a 3-D input as `Add(bias, MatMul(...))` (a
+ * [16,128,1024] bias add: ~3 ms in the training graph against <1 ms swapped). Both ops commute exactly.
+ */
+function constantOperandSecond(graph: GraphProto): void {
+  const constants = new Set(graph.initializer.map((t) => t.name));
+  for (const n of graph.node) if (n.opType === 'Constant') constants.add(n.output[0]);
+  for (const n of graph.node) {
+    if ((n.opType === 'Add' || n.opType === 'Mul') && n.input.length === 2 && constants.has(n.input[0]) && !constants.has(n.input[1])) {
+      n.input = [n.input[1], n.input[0]];
+    }
+  }
 }
 
 /** Name and type of the model output the loss is computed from (the first output unless told otherwise). */
@@ -140,7 +156,13 @@ function onesTensor(): TensorProto {
 
 export type Feeds = Record<string, ort.Tensor>;
 
-/** Runs the graph once with every intermediate value as an output, to learn each value's type and shape. */
+/**
+ * Values probed per run. Every probed value is a graph output, so ORT keeps all of them alive until the run ends:
+ * probing a BERT-mini batch (16 × 128) in one run held ~1 GB of activations, the session's peak RSS.
+ */
+const PROBE_CHUNK = 100;
+
+/** Runs the graph with every intermediate value as an output (a chunk at a time), to learn each value's type and shape. */
 export async function probeShapes(graph: GraphProto, model: ModelProto, feeds: Feeds): Promise<Map<string, ValueInfo>> {
   const info = new Map<string, ValueInfo>();
   for (const t of graph.initializer) info.set(t.name, { dtype: t.dataType, shape: t.dims.map(Number) });
@@ -150,15 +172,18 @@ export async function probeShapes(graph: GraphProto, model: ModelProto, feeds: F
   const known = new Set([...info.keys()]);
   const outputs = new Set<string>();
   for (const n of graph.node) for (const o of n.output) if (o && !known.has(o)) outputs.add(o);
-  probe.graph!.output = [...outputs].map((name) => create(ValueInfoProtoSchema, { name }));
-  const session = await ort.InferenceSession.create(serializeModel(probe), { graphOptimizationLevel: 'disabled' });
-  try {
-    const inputFeeds: Feeds = {};
-    for (const name of session.inputNames) inputFeeds[name] = feeds[name];
-    const result = await session.run(inputFeeds);
-    for (const [name, t] of Object.entries(result)) info.set(name, { dtype: ORT_TYPES[t.type] ?? 0, shape: [...t.dims] });
-  } finally {
-    await session.release();
+  const names = [...outputs];
+  for (let i = 0; i < names.length; i += PROBE_CHUNK) {
+    probe.graph!.output = names.slice(i, i + PROBE_CHUNK).map((name) => create(ValueInfoProtoSchema, { name }));
+    const session = await ort.InferenceSession.create(serializeModel(probe), { graphOptimizationLevel: 'disabled' });
+    try {
+      const inputFeeds: Feeds = {};
+      for (const name of session.inputNames) inputFeeds[name] = feeds[name];
+      const result = await session.run(inputFeeds);
+      for (const [name, t] of Object.entries(result)) info.set(name, { dtype: ORT_TYPES[t.type] ?? 0, shape: [...t.dims] });
+    } finally {
+      await session.release();
+    }
   }
   return info;
 }
