@@ -69,8 +69,9 @@ function vscodeHint(runDir: string, experiment: string): string {
   return [
     'Open the same run in VS Code:',
     `  code ${folder}`,
-    `  With the extension installed, the Fine-tune view lists the runs under ${rel(path.join(folder, '.finetune', 'runs'))}/;`,
-    `  pick ${path.basename(runDir)} for its curves and metrics, or open ${path.basename(experiment)} to edit and train again.`,
+    `  The run is the folder ${rel(runDir)}: metrics.jsonl, checkpoints/, loss-curves.png, model.onnx.`,
+    `  Edit ${path.basename(experiment)} there and train again from the integrated terminal (the extension's experiment`,
+    `  tree and panel read these same run folders once they land).`,
     `  The same experiment from a terminal: npx finetune train ${rel(experiment)}`,
   ].join('\n');
 }
