@@ -2,25 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sgd } from '../../src/core/optim/sgd.js';
 import type { ParamGroup, TrainParam } from '../../src/core/optim/types.js';
+import { f, GRADS, param, run } from './helpers.js';
 
-const f = Math.fround;
-
-function param(name: string, data: number[], group = 0): TrainParam {
-  return { name, data: Float32Array.from(data), grad: new Float32Array(data.length), group };
-}
-
-/** Gradients for steps 0..2, per param. */
-const GRADS: Record<string, number[][]> = {
-  w: [[0.5, -0.25, 1], [0.1, 0.2, -0.3], [-1, 0.5, 0.25]],
-  b: [[2, -4], [1, 1], [0.5, -0.5]],
-};
-
-function run(opt: Sgd, params: TrainParam[], groups: ParamGroup[], lr: number, steps = 3): void {
-  for (let s = 0; s < steps; s++) {
-    for (const p of params) p.grad.set(GRADS[p.name][s]);
-    opt.step(params, groups, lr);
-  }
-}
 
 function assertClose(actual: ArrayLike<number>, expected: number[], what: string): void {
   assert.equal(actual.length, expected.length, what);

@@ -6,7 +6,7 @@ import { parse as parseSync } from 'csv-parse/sync';
 import { toNumber } from '../cells.js';
 import { DataError } from '../errors.js';
 import { LineCounter, READ_CHUNK } from './lines.js';
-import { readRanges } from './ranges.js';
+import { firstBytes, readRanges } from './ranges.js';
 import type { Row, RowRef, ScannedRow, Table } from './table.js';
 
 const HEAD_BYTES = 256 * 1024;
@@ -19,7 +19,7 @@ interface Dialect {
 
 export async function openCsv(file: string, format: 'csv' | 'tsv', opts: { header?: boolean } = {}): Promise<Table> {
   const size = fs.statSync(file).size;
-  const head = readHead(file);
+  const head = firstBytes(file, HEAD_BYTES);
   const dialect = sniffDialect(head, format);
   const sample = parseHead(head, dialect, head.length === size);
   const header = sample.length > 0 && (opts.header ?? looksLikeHeader(sample));
@@ -105,15 +105,6 @@ function parserOptions(d: Dialect) {
   return { delimiter: d.delimiter, record_delimiter: d.recordDelimiter, relax_quotes: true, max_record_size: 1 << 26 };
 }
 
-function readHead(file: string): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(HEAD_BYTES);
-    return buf.subarray(0, fs.readSync(fd, buf, 0, HEAD_BYTES, 0));
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /** TSV splits on tabs; a .csv file on whichever of , ; | or tab its first line uses most. */
 function sniffDialect(head: Buffer, format: 'csv' | 'tsv'): Dialect {

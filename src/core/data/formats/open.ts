@@ -6,6 +6,7 @@ import { openCsv } from './csv.js';
 import { folderKind, openFolder } from './folders.js';
 import { openJsonArray, openJsonl, openTextLines } from './jsonl.js';
 import { openParquet } from './parquet.js';
+import { firstBytes } from './ranges.js';
 import type { Table } from './table.js';
 
 const BY_EXTENSION: Record<string, Format> = {
@@ -65,12 +66,3 @@ function isJsonLines(text: string): boolean {
   }
 }
 
-function firstBytes(file: string, n: number): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    return buf.subarray(0, fs.readSync(fd, buf, 0, n, 0));
-  } finally {
-    fs.closeSync(fd);
-  }
-}

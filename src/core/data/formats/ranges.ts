@@ -31,3 +31,14 @@ export function readRanges(file: string, refs: RowRef[]): Buffer[] {
   }
   return out;
 }
+
+/** The first `n` bytes of a file (fewer if it is shorter): enough to sniff its format or dialect. */
+export function firstBytes(file: string, n: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, fs.readSync(fd, buf, 0, n, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
