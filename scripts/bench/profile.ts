@@ -4,10 +4,8 @@
  * a step outside ORT (feeding params, the JS gradient copy, AdamW).
  *
  *   node out/scripts/bench/profile.js [full|frozen] [--threads 2] [--steps 3] [--opt all|basic|extended|disabled]
- *     --prebind         the TrainingSession breakdown with gradients written into the session's buffer (prototype)
  *     --breakdown-only  only the TrainingSession breakdown (no ORT profiler run)
  *     --sweep           session.run time under several session-option sets (threads, spinning, optimization level)
- *     --rewrites        session.run time with the graph rewrites of scripts/bench/proposed.patch prototyped
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,9 +14,7 @@ import ort from 'onnxruntime-node';
 import { parameterInfos, matchesAny } from '../../src/core/module-tree.js';
 import { serializeModel } from '../../src/core/onnx/model.js';
 import { compileTraining, prepareModel } from '../../src/core/training-graph.js';
-import { makeTensor, tensorValues } from '../../src/core/onnx/tensor.js';
-import { clone } from '@bufbuild/protobuf';
-import { ModelProtoSchema } from 'onnx-buf';
+import { tensorValues } from '../../src/core/onnx/tensor.js';
 import { TrainingSession } from '../../src/core/session.js';
 import { BERT_MINI, buildBert } from './bert.js';
 import { batchFeeds, makeBatch } from './data.js';
@@ -43,8 +39,7 @@ async function main(): Promise<void> {
     [...counts].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, v]) => `${k} ${v}`).join(', '));
 
   if (argv.includes('--sweep')) return sweep(compiled, prepared, feeds, steps);
-  if (argv.includes('--rewrites')) return rewrites(prepared, trainable, feeds, steps, threads);
-  await breakdown(feeds, freeze, threads, steps, argv.includes('--prebind'));
+  await breakdown(feeds, freeze, threads, steps);
   if (argv.includes('--breakdown-only')) return;
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'));
@@ -155,94 +150,22 @@ async function sweep(compiled: Awaited<ReturnType<typeof compileTraining>>, prep
   }
 }
 
-/**
- * Graph rewrites the engine could apply, prototyped on the compiled graph, each timed as session.run of the training
- * graph: `Add(bias, x)` → `Add(x, bias)` (ORT's broadcasting Add is much slower with the small operand first, and the
- * TorchScript exporter puts the bias first), `Neg(x)` → `Mul(x, -1)` (ORT's Neg kernel is ~3× slower than Mul).
- */
-async function rewrites(prepared: ReturnType<typeof prepareModel>, trainable: string[], feeds: Record<string, ort.Tensor>,
-  steps: number, threads: number): Promise<void> {
-  const inits = new Map(prepared.graph!.initializer.map((t) => [t.name, t]));
-  const swapBiasAdds = (m: ReturnType<typeof prepareModel>) => {
-    const c = clone(ModelProtoSchema, m);
-    const rank = new Map(c.graph!.initializer.map((t) => [t.name, t.dims.length]));
-    let n = 0;
-    for (const node of c.graph!.node) {
-      if (node.opType === 'Add' && rank.get(node.input[0]) === 1 && !rank.has(node.input[1])) {
-        node.input = [node.input[1], node.input[0]];
-        n++;
-      }
-    }
-    return { model: c, n };
-  };
-  const negToMul = (m: ReturnType<typeof prepareModel>) => {
-    const c = clone(ModelProtoSchema, m);
-    const minusOne = makeTensor('rewrite/minus_one', [], Float32Array.of(-1));
-    c.graph!.initializer.push(minusOne);
-    let n = 0;
-    for (const node of c.graph!.node) {
-      if (node.opType === 'Neg') {
-        node.opType = 'Mul';
-        node.input = [node.input[0], minusOne.name];
-        n++;
-      }
-    }
-    return { model: c, n };
-  };
-  const variants: [string, boolean, boolean][] = [['as compiled', false, false], ['Add(x, bias)', true, false], ['Neg → Mul(-1)', false, true], ['both', true, true]];
-  for (const [label, swap, neg] of variants) {
-    const swapped = swap ? swapBiasAdds(prepared) : { model: prepared, n: 0 };
-    const compiled = await compileTraining(swapped.model, { task: 'classification', trainable, sample: feeds });
-    const rewritten = neg ? negToMul(compiled.train) : { model: compiled.train, n: 0 };
-    const session = await ort.InferenceSession.create(serializeModel(rewritten.model), {
-      graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
-    });
-    const all: Record<string, ort.Tensor> = { ...feeds };
-    for (const p of compiled.params) all[p] = new ort.Tensor('float32', tensorValues(inits.get(p)!) as Float32Array, compiled.info.get(p)!.shape);
-    const inputs: Record<string, ort.Tensor> = {};
-    for (const n of session.inputNames) inputs[n] = all[n];
-    const times: number[] = [];
-    let loss = 0;
-    for (let s = 0; s < steps + 2; s++) {
-      const t0 = performance.now();
-      const r = await session.run(inputs);
-      if (s >= 2) times.push(performance.now() - t0);
-      loss = (r.loss.data as Float32Array)[0];
-    }
-    await session.release();
-    times.sort((a, b) => a - b);
-    console.log(`  ${label.padEnd(16)} (${swapped.n} Adds swapped, ${rewritten.n} Negs) median ${times[times.length >> 1].toFixed(0)} ms ` +
-      `(min ${times[0].toFixed(0)}, max ${times[times.length - 1].toFixed(0)}), loss ${loss.toFixed(6)}`);
-  }
-}
-
 /** A real TrainingSession: its ORT run timed by wrapping the private InferenceSession's run, with page faults. */
-async function breakdown(feeds: Record<string, ort.Tensor>, freeze: string[], threads: number, steps: number, prebind: boolean): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-model-'));
+async function breakdown(feeds: Record<string, ort.Tensor>, freeze: string[], threads: number, steps: number): Promise<void> {
   const session = await TrainingSession.create(buildBert(BERT_MINI), feeds, {
     task: 'classification', freeze, optimizer: { name: 'adamw', lr: 5e-5, weightDecay: 0.01 }, totalSteps: 100, threads,
   });
-  fs.rmSync(dir, { recursive: true, force: true });
   const inner = (session as unknown as { trainSession: ort.InferenceSession }).trainSession;
-  const run = inner.run.bind(inner);
+  const run = inner.run.bind(inner) as (...args: unknown[]) => Promise<ort.InferenceSession.ReturnType>;
   let runMs = 0, runFaults = 0;
-  // --prebind prototypes the proposed session.ts change: gradients written by ORT straight into the session's
-  // gradient buffer (pre-allocated outputs), so no fresh 4·N-byte result buffers per step.
-  const compiled = (session as unknown as { compiled: { gradOutputs: string[]; info: Map<string, { shape: number[] }> } }).compiled;
-  const fetches: Record<string, ort.Tensor> = {};
-  compiled.gradOutputs.forEach((name, i) => {
-    const p = session.trainable[i];
-    fetches[name] = new ort.Tensor('float32', p.grad, compiled.info.get(p.name)!.shape);
-  });
-  (inner as { run: unknown }).run = async (feedsIn: Record<string, ort.Tensor>) => {
+  (inner as { run: unknown }).run = async (...args: unknown[]) => {
     const f0 = process.resourceUsage().minorPageFault, t0 = performance.now();
-    const r = prebind ? await run(feedsIn, { ...fetches, loss: null, logits: null } as unknown as ort.InferenceSession.FetchesType)
-      : await run(feedsIn);
+    const r = await run(...args);
     runMs = performance.now() - t0;
     runFaults = process.resourceUsage().minorPageFault - f0;
     return r;
   };
-  console.log(`\nTrainingSession step breakdown${prebind ? ' with gradients pre-bound to the session buffer (prototype)' : ''} (ms; minor page faults in brackets):`);
+  console.log('\nTrainingSession step breakdown (ms; minor page faults in brackets):');
   for (let s = 0; s < steps + 2; s++) {
     const f0 = process.resourceUsage().minorPageFault, t0 = performance.now();
     session.lazyResetGrad();
@@ -250,7 +173,7 @@ async function breakdown(feeds: Record<string, ort.Tensor>, freeze: string[], th
     const f1 = process.resourceUsage().minorPageFault, t1 = performance.now();
     session.optimizerStep();
     const f2 = process.resourceUsage().minorPageFault, t2 = performance.now();
-    console.log(`  step ${s}: total ${(t2 - t0).toFixed(0)} = ORT run ${runMs.toFixed(0)} [${runFaults}] + JS grad copy/feeds ${(t1 - t0 - runMs).toFixed(0)} [${f1 - f0 - runFaults}]` +
+    console.log(`  step ${s}: total ${(t2 - t0).toFixed(0)} = ORT run ${runMs.toFixed(0)} [${runFaults}] + JS feeds ${(t1 - t0 - runMs).toFixed(0)} [${f1 - f0 - runFaults}]` +
       ` + optimizerStep ${(t2 - t1).toFixed(0)} [${f2 - f1}]`);
   }
   await session.release();
