@@ -6,7 +6,7 @@ import { matchesAny, parameterInfos, type ParamInfo } from './module-tree.js';
 import { UserError } from './onnx/errors.js';
 import { loadModel, saveModel, serializeModel } from './onnx/model.js';
 import { DT, makeTensor, numel, tensorValues } from './onnx/tensor.js';
-import { clipGradNorm, createOptimizer, lrAt } from './optim/index.js';
+import { clipGradNorm, createOptimizer, gradNorm, lrAt } from './optim/index.js';
 import type { Optimizer, OptimizerSpec, ParamGroup, TrainParam } from './optim/types.js';
 import { compileTraining, LABELS, LOSS, prepareModel, type Feeds, type Task, type TrainingModels } from './training-graph.js';
 
@@ -210,10 +210,10 @@ export class TrainingSession {
     if (this.microSteps === 0) throw new Error('optimizerStep: no gradients since the last reset (call trainStep first)');
     const lr = this.currentLr();
     const maxNorm = this.opts.optimizer.maxGradNorm;
-    const gradNorm = maxNorm ? clipGradNorm(this.trainable, maxNorm) : gradNormOf(this.trainable);
+    const norm = maxNorm ? clipGradNorm(this.trainable, maxNorm) : gradNorm(this.trainable);
     this.optimizer.step(this.trainable, this.groups, lr);
     this.step++;
-    return { lr, gradNorm };
+    return { lr, gradNorm: norm };
   }
 
   get optimizerState(): Optimizer | undefined { return this.optimizer; }
@@ -258,10 +258,4 @@ export class TrainingSession {
   async release(): Promise<void> {
     await Promise.all([this.trainSession.release(), this.evalSession.release()]);
   }
-}
-
-function gradNormOf(params: TrainParam[]): number {
-  let sum = 0;
-  for (const p of params) for (let i = 0; i < p.grad.length; i++) sum += p.grad[i] * p.grad[i];
-  return Math.sqrt(sum);
 }

@@ -11,8 +11,8 @@ import { UserError } from './onnx/errors.js';
 import { checkOpset, defaultOpset, serializeModel } from './onnx/model.js';
 import { makeAttributes } from './onnx/attributes.js';
 import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
-import { makeValueInfo, readValueInfo } from './onnx/value-info.js';
-import { isOpaqueName, parameterInfos, type ParamInfo } from './module-tree.js';
+import { makeValueInfo } from './onnx/value-info.js';
+import { isOpaqueName } from './module-tree.js';
 
 export type Task = 'classification' | 'regression' | 'causal-lm';
 export const LOSS = 'loss';
