@@ -1,6 +1,6 @@
 import { clone, create } from '@bufbuild/protobuf';
 import {
-  GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProtoSchema, ValueInfoProtoSchema,
+  ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProtoSchema, ValueInfoProtoSchema,
   type GraphProto, type ModelProto, type NodeProto, type TensorProto,
 } from 'onnx-buf';
 import ort from 'onnxruntime-node';
@@ -167,8 +167,8 @@ export async function probeShapes(graph: GraphProto, model: ModelProto, feeds: F
   const info = new Map<string, ValueInfo>();
   for (const t of graph.initializer) info.set(t.name, { dtype: t.dataType, shape: t.dims.map(Number) });
   for (const [name, t] of Object.entries(feeds)) info.set(name, { dtype: ORT_TYPES[t.type] ?? 0, shape: [...t.dims] });
-  const probe = clone(ModelProtoSchema, model);
-  probe.graph = clone(GraphProtoSchema, graph);
+  // Shallow copies: only the output list differs, so the initializers' bytes are shared, not copied.
+  const probe: ModelProto = { ...model, graph: { ...graph } };
   const known = new Set([...info.keys()]);
   const outputs = new Set<string>();
   for (const n of graph.node) for (const o of n.output) if (o && !known.has(o)) outputs.add(o);
