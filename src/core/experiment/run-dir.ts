@@ -12,15 +12,43 @@ export const RUN_FILES = {
   checkpoints: 'checkpoints',
 } as const;
 
-export type RunStatus = 'running' | 'completed' | 'stopped' | 'failed';
+/** `interrupted` is never written: readers judge a `running` run whose process is gone (or silent) to be it. */
+export type RunStatus = 'running' | 'completed' | 'stopped' | 'failed' | 'interrupted';
 export interface RunState {
   status: RunStatus;
   pid: number;
   startedAt: string;
+  /** The heartbeat: a running child rewrites run.json at least this often (HEARTBEAT_MS). */
   updatedAt: string;
   step: number;
   totalSteps: number;
+  /** Loss of the last step. */
+  loss?: number;
   error?: string;
+}
+
+/** How often a running child rewrites run.json. */
+export const HEARTBEAT_MS = 5_000;
+/** A run whose process lives but whose heartbeat is older than this is judged hung (a synchronous set-up of a
+ * large model can legitimately hold the event loop for a minute or more). */
+export const STALE_MS = 10 * 60_000;
+
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The truth about a run: a `running` state whose process is gone, or silent for STALE_MS, is `interrupted`. */
+export function judgeRunState(state: RunState, now = Date.now(), alive: (pid: number) => boolean = pidAlive): RunState {
+  if (state.status !== 'running') return state;
+  const age = now - Date.parse(state.updatedAt);
+  if (!alive(state.pid) || !(age < STALE_MS)) return { ...state, status: 'interrupted' };
+  return state;
 }
 
 function stamp(d = new Date()): string {
