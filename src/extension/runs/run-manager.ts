@@ -223,9 +223,9 @@ export class RunManager {
     void child.exited.then(async (code) => {
       this.children.delete(run.id);
       if (!done || code !== 0) {
-        run.status = 'failed';
         run.error ??= `the training process exited with code ${code}${run.log.length ? `:\n${run.log.slice(-8).join('\n')}` : ''}`;
         if (run.runDir && run.pid !== undefined) await markFailed(run.runDir, run.pid, run.error);
+        run.status = 'failed';
       }
       this.changed.fire(run);
       this.pump();
