@@ -20,8 +20,10 @@ export interface RunRecord {
   runDir: string;
   /** Experiment name the run belongs to (its experiment's `name`, else the model's file name). */
   experiment: string;
-  /** The experiment file it was started from, when it still exists. */
+  /** The experiment file it was started from, as recorded by the run. */
   experimentFile?: string;
+  /** The model it fine-tunes (absolute path). */
+  model?: string;
   /** run.json judged by its heartbeat; undefined when absent or unreadable. */
   state?: RunState;
   /** Why run.json could not be used. */
@@ -122,6 +124,7 @@ export class RunReader {
     return {
       runDir, experiment: experimentName(spec, path.basename(runDir)), state, problem, checkpoints, evals: cached.evals, hasModel,
       experimentFile: typeof spec.experimentFile === 'string' ? spec.experimentFile : undefined,
+      model: typeof spec.model === 'string' ? spec.model : undefined,
       startedAt: state?.startedAt,
     };
   }
