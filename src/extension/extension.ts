@@ -118,7 +118,6 @@ class FineTune {
         const dirs = (await Promise.all([...folders].map(listRunDirs))).flat();
         this.records = (await Promise.all(dirs.map((d) => this.reader.read(d)))).filter((r): r is RunRecord => !!r);
         this.tree.setRoots(buildTree(this.experiments, this.records, this.manager.runs()));
-        void vscode.commands.executeCommand('setContext', 'finetune.hasExperiments', this.tree.getRoots().length > 0);
       } catch (e) {
         this.output.error(`refreshing the experiment tree: ${(e as Error).message}`);
       } finally {
