@@ -4,7 +4,7 @@
  */
 import { runExperiment } from '../core/experiment/run.js';
 import { readExperiment } from '../core/experiment/spec.js';
-import { UserError } from '../core/onnx/errors.js';
+import { formatError, isUserFacing } from '../core/experiment/errors.js';
 import { isHostToChild, type ChildToHost } from './protocol.js';
 
 const send = (m: ChildToHost) => process.send?.(m);
@@ -19,13 +19,13 @@ process.on('message', async (m: unknown) => {
   try {
     const { spec, baseDir } = readExperiment(m.experimentFile);
     await runExperiment(spec, {
-      baseDir, resume: m.resume, stopAfter: m.stopAfter, signal: controller.signal,
+      baseDir, resume: m.resume, resumeFrom: m.resumeFrom, stopAfter: m.stopAfter, signal: controller.signal,
       onEvent: (event) => send({ type: 'event', event }),
     });
     process.exitCode = 0;
   } catch (e) {
-    const userError = e instanceof UserError || (e as Error).name === 'DataError';
-    send({ type: 'error', message: userError ? (e as Error).message : String((e as Error).stack), userError });
+    const userError = isUserFacing(e);
+    send({ type: 'error', message: formatError(e, !userError || !!process.env.DEBUG), userError });
     process.exitCode = 1;
   }
   process.disconnect?.();
@@ -33,4 +33,6 @@ process.on('message', async (m: unknown) => {
 
 // The host going away (window closed) must not leave a half-written step: finish it and checkpoint.
 process.on('disconnect', () => controller.abort());
+// So does a polite kill (SIGTERM, or SIGINT from a terminal): the run ends 'stopped' with a checkpoint.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
 send({ type: 'ready' });

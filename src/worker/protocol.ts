@@ -2,7 +2,7 @@ import type { RunEvent } from '../core/experiment/events.js';
 
 /** Messages from the extension host to the training child process. */
 export type HostToChild =
-  | { type: 'start'; experimentFile: string; resume?: string; stopAfter?: number }
+  | { type: 'start'; experimentFile: string; resume?: string; resumeFrom?: string; stopAfter?: number }
   | { type: 'stop' };
 
 /** Messages from the training child process to the host. */
@@ -17,6 +17,7 @@ export function isHostToChild(m: unknown): m is HostToChild {
   if (msg.type === 'stop') return true;
   return msg.type === 'start' && typeof msg.experimentFile === 'string'
     && (msg.resume === undefined || typeof msg.resume === 'string')
+    && (msg.resumeFrom === undefined || typeof msg.resumeFrom === 'string')
     && (msg.stopAfter === undefined || typeof msg.stopAfter === 'number');
 }
 

@@ -48,7 +48,10 @@ export interface DataSpec {
   maxLength?: number;
   /** Fixed label order (e.g. from labels.json when resuming or evaluating). */
   labels?: string[];
+  /** Skip rows that cannot be read or parsed while indexing (default: an error naming the first one). */
   skipBadRows?: boolean;
+  /** Rows met bad during training (an undecodable image): skipped and counted (default), or the run stops. */
+  onBadRow?: 'skip' | 'fail';
   /** CSV/TSV only: whether the first row is a header; default: detected. */
   header?: boolean;
 }
