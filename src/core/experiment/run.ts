@@ -126,7 +126,9 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   if (retention) evalSets.push([spec.retention!.name ?? 'retention', retention]);
 
   const accumulation = spec.gradientAccumulation;
-  const batchSize = trainBatchSize(train.size, spec.batchSize, accumulation, (message) => emit({ type: 'log', level: 'warn', message }));
+  // Warnings found while setting up are told after the 'start' event, like every other message of the run.
+  const warnings: string[] = [];
+  const batchSize = trainBatchSize(train.size, spec.batchSize, accumulation, (message) => warnings.push(message));
   const stepsPerEpoch = Math.max(1, Math.floor(train.size / (batchSize * accumulation)));
   const totalSteps = spec.steps ?? Math.max(1, Math.round((spec.epochs ?? 1) * stepsPerEpoch));
 
@@ -146,7 +148,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     if (from?.checkpoint) {
       const ckpt = await loadCheckpoint(from.checkpoint.dir);
       const s = ckpt.state as { step: number; epoch: number; batchInEpoch: number; optimizer: Record<string, number>; specHash: string };
-      if (s.specHash !== specHash(spec)) emit({ type: 'log', level: 'warn', message: 'the experiment changed since this checkpoint was written' });
+      if (s.specHash !== specHash(spec)) warnings.push('the experiment changed since this checkpoint was written');
       for (const p of session.trainable) {
         const saved = ckpt.params[p.name];
         if (!saved) throw new UserError(`${from.checkpoint.dir}: checkpoint has no parameter '${p.name}'`);
@@ -173,13 +175,18 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
       await removeStaleTemps(path.join(runDir, RUN_FILES.checkpoints), pidAlive);
       // Rows after the checkpoint are redone; with no checkpoint the run starts over.
       truncateMetrics(runDir, resumedFrom ?? -1, opts.fs);
-      if (!from.checkpoint) emit({ type: 'log', level: 'warn', message: `${runDir}: no checkpoint yet, starting the run over` });
+      if (!from.checkpoint) warnings.push(`${runDir}: no checkpoint yet, starting the run over`);
     }
     writer = new RunWriter(runDir, {
       status: 'running', pid: process.pid, startedAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
       step: session.step, totalSteps, ...(dataset.skipped ? { badRows: dataset.skipped } : {}),
     }, opts.fs);
-    writer.start();
+    try {
+      writer.start();
+    } catch (e) {
+      if (!from) fs.rmSync(runDir, { recursive: true, force: true });
+      throw e;
+    }
   } catch (e) {
     await session.release();
     throw e;
@@ -188,7 +195,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const totalParams = session.parameterCount(false), trainableParams = session.parameterCount(true);
   const frozen = session.parameters.filter((p) => !session.trainable.some((t) => t.name === p.name)).map((p) => p.name);
   emit({ type: 'start', runDir, pid: process.pid, totalSteps, trainableParams, totalParams, frozen, resumedFrom });
-  for (const message of exportWarnings(model)) emit({ type: 'log', level: 'warn', message });
+  for (const message of [...warnings, ...exportWarnings(model)]) emit({ type: 'log', level: 'warn', message });
   if (session.noGradient.length) emit({ type: 'log', level: 'warn', message: `parameters that do not affect the loss stay frozen: ${session.noGradient.join(', ')}` });
   let reportedBad = 0;
   const reportBadRows = () => {
@@ -221,7 +228,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   };
   // Where the last completed step left the data: what a checkpoint records, even when a later batch failed.
   let done = { epoch, batchInEpoch };
-  let checkpointed = resumedFrom ?? 0;
+  let checkpointed = resumedFrom ?? 0, recorded = session.step;
   const checkpoint = async () => {
     const dir = checkpointDir(runDir, session.step);
     const params: Record<string, { dims: number[]; data: Float32Array }> = {};
@@ -259,6 +266,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
         stepsRun++;
         const metric = { step: session.step, loss: lossSum / micro, lr, gradNorm, seconds, epoch };
         writer.appendMetric(metric);
+        recorded = session.step;
         Object.assign(writer.state, { step: session.step, loss: metric.loss });
         emit({ type: 'step', metric });
         reportBadRows();
@@ -300,8 +308,8 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     emit({ type: 'done', summary });
     return summary;
   } catch (e) {
-    // Keep the steps already done: a checkpoint of the last completed one, unless that is what failed.
-    if (session.step > checkpointed) await checkpoint().catch(() => {});
+    // Keep the steps already done: a checkpoint of the last one trained and recorded, unless that is what failed.
+    if (session.step > checkpointed && session.step === recorded) await checkpoint().catch(() => {});
     throw writer.finish('failed', e) ?? e;
   } finally {
     await session.release();
