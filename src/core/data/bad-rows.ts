@@ -27,6 +27,7 @@ export class BadRows {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     this.count++;
-    if (this.first.length < KEEP) this.first.push({ file: err.file, line: ref.line, reason });
+    // A row that is a file of its own (an image in a folder) has no line to show: 0.
+    if (this.first.length < KEEP) this.first.push({ file: err.file, line: table.fileOf ? 0 : ref.line, reason });
   }
 }

@@ -96,7 +96,7 @@ export interface Dataset {
   splits: { train: BatchSource; validation?: BatchSource; test?: BatchSource };
   /** Rows skipped so far (skipBadRows); grows while batches are read if a row fails to decode. */
   readonly skipped: number;
-  /** The first skipped rows with their reasons, for the run log. */
+  /** The first skipped rows with their reasons, for the run log (`line` 0: the row is a file of its own). */
   readonly skippedRows: { file: string; line: number; reason: string }[];
 }
 
