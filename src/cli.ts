@@ -25,7 +25,7 @@ function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[],
   try {
     return parseArgs({ args: argv, allowPositionals: true, options });
   } catch (e) {
-    throw new UserError((e as Error).message);
+    throw new UserError((e as Error).message.replace(/\s*\n\s*/g, ' '));
   }
 }
 
