@@ -60,18 +60,26 @@ function stamp(d = new Date()): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-/** Creates `<output>/<name>-<timestamp>[-n]` and returns it. */
-export function createRunDir(output: string, name: string): string {
+/**
+ * Creates `<output>/<name>-<timestamp>[-n]` holding `files` (name → JSON value) and returns it. The folder is filled
+ * under a temporary name and renamed, so a run folder always has its experiment, even if the process is killed.
+ */
+export function createRunDir(output: string, name: string, files: Record<string, unknown> = {}): string {
   fs.mkdirSync(output, { recursive: true });
   const base = path.join(output, `${name.replace(/[^\w.-]+/g, '_')}-${stamp()}`);
-  for (let n = 0; ; n++) {
-    const dir = n === 0 ? base : `${base}-${n}`;
-    try {
-      fs.mkdirSync(dir);
+  const tmp = tempPath(base);
+  try {
+    fs.mkdirSync(tmp);
+    for (const [file, value] of Object.entries(files)) fs.writeFileSync(path.join(tmp, file), toJson(value), { flush: true });
+    for (let n = 0; ; n++) {
+      const dir = n === 0 ? base : `${base}-${n}`;
+      if (fs.existsSync(dir)) continue;
+      fs.renameSync(tmp, dir);
       return dir;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
   }
 }
 

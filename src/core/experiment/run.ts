@@ -162,15 +162,17 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     }
 
     // The run folder: only now is anything written.
-    runDir = from ? (from.fork ? forkRun(from.runDir, from.checkpoint!) : from.runDir) : newRunDir(resolve(spec.output), spec.name ?? path.basename(modelPath, '.onnx'));
-    try {
-      if (!fs.existsSync(path.join(runDir, RUN_FILES.experiment))) await writeJsonAtomic(path.join(runDir, RUN_FILES.experiment), { ...spec, model: modelPath, baseDir: opts.baseDir });
-      if (dataset.labels && !fs.existsSync(path.join(runDir, RUN_FILES.labels))) await writeJsonAtomic(path.join(runDir, RUN_FILES.labels), dataset.labels);
-    } catch (e) {
-      if (!from) fs.rmSync(runDir, { recursive: true, force: true });
-      throw ioError(e, runDir);
-    }
-    if (from) {
+    const files: Record<string, unknown> = { [RUN_FILES.experiment]: { ...spec, model: modelPath, baseDir: opts.baseDir } };
+    if (dataset.labels) files[RUN_FILES.labels] = dataset.labels;
+    if (!from) {
+      const output = resolve(spec.output);
+      await removeStaleTemps(output, pidAlive);
+      runDir = newRunDir(output, spec.name ?? path.basename(modelPath, '.onnx'), files);
+    } else {
+      runDir = from.fork ? forkRun(from.runDir, from.checkpoint!) : from.runDir;
+      for (const [file, value] of Object.entries(files)) {
+        if (!fs.existsSync(path.join(runDir, file))) await writeJsonAtomic(path.join(runDir, file), value).catch((e) => { throw ioError(e, runDir); });
+      }
       await removeStaleTemps(runDir, pidAlive);
       await removeStaleTemps(path.join(runDir, RUN_FILES.checkpoints), pidAlive);
       // Rows after the checkpoint are redone; with no checkpoint the run starts over.
@@ -327,9 +329,9 @@ function trainBatchSize(rows: number, batchSize: number, accumulation: number, w
 }
 
 /** A new run folder under `output`, as one error naming the folder when it cannot be made. */
-function newRunDir(output: string, name: string): string {
+function newRunDir(output: string, name: string, files: Record<string, unknown>): string {
   try {
-    return createRunDir(output, name);
+    return createRunDir(output, name, files);
   } catch (e) {
     throw ioError(e, output);
   }
