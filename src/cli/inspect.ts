@@ -2,6 +2,7 @@ import type { ModelProto } from 'onnx-buf';
 import { staticUnsupportedOps } from '../core/autodiff/backward.js';
 import { moduleTree, parameterInfos, type ModuleNode } from '../core/module-tree.js';
 import { exportWarnings } from '../core/onnx/lint.js';
+import { validateGraph } from '../core/onnx/graph-check.js';
 import { loadModel } from '../core/onnx/model.js';
 import { modelInputs } from '../core/experiment/run.js';
 import { prepareModel } from '../core/training-graph.js';
@@ -23,7 +24,9 @@ export interface Inspection {
 }
 
 export function inspectModel(file: string): Inspection {
-  const model = prepareModel(loadModel(file), file);
+  const loaded = loadModel(file);
+  validateGraph(loaded, file);
+  const model = prepareModel(loaded, file);
   const params = parameterInfos(model.graph!);
   return {
     model: file,

@@ -69,7 +69,7 @@ class FineTune {
     this.offthread = new Offthread(context.asAbsolutePath('dist/offthread-worker.cjs'));
     this.manager = new RunManager((req, h) => {
       const child = startTraining(
-        { type: 'start', experimentFile: req.experimentFile, resume: req.resume },
+        { type: 'start', experimentFile: req.experimentFile, resume: req.resume, resumeFrom: req.resumeFrom },
         { onEvent: h.onEvent, onError: h.onError, onStderr: h.onOutput },
         { childPath: context.asAbsolutePath('dist/child.cjs'), detached: true },
       );

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { runExperiment } from '../core/experiment/run.js';
 import { appendRunLog } from '../core/experiment/run-dir.js';
 import { readExperiment } from '../core/experiment/spec.js';
-import { UserError } from '../core/onnx/errors.js';
+import { formatError, isUserFacing } from '../core/experiment/errors.js';
 import type { RunEvent } from '../core/experiment/events.js';
 import { isHostToChild, type ChildToHost } from './protocol.js';
 
@@ -45,11 +45,14 @@ process.on('message', async (m: unknown) => {
   detached = m.detached ?? false;
   try {
     const { spec, baseDir } = readExperiment(m.experimentFile);
-    await runExperiment(spec, { baseDir, experimentFile: path.resolve(m.experimentFile), resume: m.resume, stopAfter: m.stopAfter, signal: controller.signal, onEvent });
+    await runExperiment(spec, {
+      baseDir, experimentFile: path.resolve(m.experimentFile), resume: m.resume, resumeFrom: m.resumeFrom, stopAfter: m.stopAfter,
+      signal: controller.signal, onEvent,
+    });
     process.exitCode = 0;
   } catch (e) {
-    const userError = e instanceof UserError || (e as Error).name === 'DataError';
-    const message = userError ? (e as Error).message : String((e as Error).stack);
+    const userError = isUserFacing(e);
+    const message = formatError(e, !userError || !!process.env.DEBUG);
     if (runDir) appendRunLog(runDir, `error: ${message}`);
     send({ type: 'error', message, userError });
     process.exitCode = 1;
@@ -61,5 +64,6 @@ process.on('message', async (m: unknown) => {
 process.on('disconnect', () => {
   if (!detached) controller.abort();
 });
+// A polite kill (SIGTERM, or SIGINT from a terminal) ends the run 'stopped' with a checkpoint.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
 send({ type: 'ready' });

@@ -3,7 +3,7 @@ import type { RunEvent } from '../core/experiment/events.js';
 /** Messages from the extension host to the training child process. */
 export type HostToChild =
   | {
-    type: 'start'; experimentFile: string; resume?: string; stopAfter?: number;
+    type: 'start'; experimentFile: string; resume?: string; resumeFrom?: string; stopAfter?: number;
     /** Keep training when the host goes away (a window reload); the host re-attaches from the run folder. */
     detached?: boolean;
   }
@@ -22,7 +22,7 @@ export function isHostToChild(m: unknown): m is HostToChild {
   const msg = m as Record<string, unknown>;
   if (msg.type === 'stop') return true;
   return msg.type === 'start' && typeof msg.experimentFile === 'string'
-    && optional(msg.resume, 'string') && optional(msg.stopAfter, 'number') && optional(msg.detached, 'boolean');
+    && optional(msg.resume, 'string') && optional(msg.resumeFrom, 'string') && optional(msg.stopAfter, 'number') && optional(msg.detached, 'boolean');
 }
 
 export function isChildToHost(m: unknown): m is ChildToHost {

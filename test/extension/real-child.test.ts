@@ -21,7 +21,7 @@ function experiment(extra: Record<string, unknown> = {}): string {
 }
 
 const launcher = (detached = false): Launcher => (req, h) => {
-  const t = startTraining({ type: 'start', experimentFile: req.experimentFile, resume: req.resume },
+  const t = startTraining({ type: 'start', experimentFile: req.experimentFile, resume: req.resume, resumeFrom: req.resumeFrom },
     { onEvent: h.onEvent, onError: h.onError, onStderr: h.onOutput }, { detached });
   return { pid: t.child.pid, exited: t.exited, stop: t.stop, kill: () => t.child.kill('SIGKILL') };
 };

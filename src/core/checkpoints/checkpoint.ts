@@ -106,6 +106,34 @@ export async function listCheckpoints(runDir: string): Promise<CheckpointEntry[]
   return out.sort((a, b) => a.step - b.step);
 }
 
+const TEMP = /^(.*?)(\.old)?\.tmp-(\d+)-[0-9a-f]+$/;
+
+/**
+ * Removes what killed processes left in `dir` (a run folder, or its checkpoints/): temporary files and checkpoint
+ * folders written by `tempPath`. A process killed between the two renames of a replaced checkpoint leaves the old
+ * one as `step-N.old.tmp-*` and no `step-N`: that one is put back. Temporaries of live processes are left alone.
+ * Returns the names removed or restored.
+ */
+export async function removeStaleTemps(dir: string, alive: (pid: number) => boolean): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const done: string[] = [];
+  // Restores first, so a `.tmp-` of the same step is not preferred over a complete old copy.
+  for (const name of names.sort((a, b) => Number(b.includes('.old.tmp-')) - Number(a.includes('.old.tmp-')))) {
+    const m = TEMP.exec(name);
+    if (!m || Number(m[3]) === process.pid || alive(Number(m[3]))) continue;
+    const target = join(dir, m[1]);
+    if (m[2] && STEP_DIR.test(m[1]) && !(await exists(target))) await rename(join(dir, name), target);
+    else await rm(join(dir, name), { recursive: true, force: true });
+    done.push(name);
+  }
+  return done;
+}
+
 async function readPart(dir: string, file: string): Promise<Buffer> {
   try {
     return await readFile(join(dir, file));

@@ -8,22 +8,26 @@ export function rowError(table: Table, ref: RowRef, reason: string): DataError {
 
 const KEEP = 100;
 
-/** Unusable rows: an error at the first one, or (skipBadRows) a count and the first reasons for the run log. */
+/**
+ * Unusable rows: an error at the first one, or a count and the first reasons for the run log. Rows found while
+ * indexing and rows that fail only when a batch reads them (an undecodable image) have their own choice.
+ */
 export class BadRows {
   count = 0;
   readonly first: { file: string; line: number; reason: string }[] = [];
   private seen = new Set<string>();
 
-  constructor(private readonly skip: boolean) {}
+  constructor(private readonly skipAtScan: boolean, private readonly skipInBatches = skipAtScan) {}
 
-  report(table: Table, ref: RowRef, reason: string): void {
+  report(table: Table, ref: RowRef, reason: string, when: 'scan' | 'batch' = 'scan'): void {
     const err = rowError(table, ref, reason);
-    if (!this.skip) throw err;
+    if (!(when === 'scan' ? this.skipAtScan : this.skipInBatches)) throw err;
     // A row that fails to decode fails again every epoch; count it once.
     const key = `${table.path}\0${ref.start}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
     this.count++;
-    if (this.first.length < KEEP) this.first.push({ file: err.file, line: ref.line, reason });
+    // A row that is a file of its own (an image in a folder) has no line to show: 0.
+    if (this.first.length < KEEP) this.first.push({ file: err.file, line: table.fileOf ? 0 : ref.line, reason });
   }
 }

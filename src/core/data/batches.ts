@@ -76,7 +76,7 @@ export class RowsSource implements BatchSource {
     const out: Example[] = [];
     settled.forEach((r, k) => {
       if (r instanceof DataError) throw r; // not about this row (e.g. the tokenizer file)
-      if (r instanceof Error) this.bad.report(this.table, refs[k], r.message);
+      if (r instanceof Error) this.bad.report(this.table, refs[k], r.message, 'batch');
       else out.push(r);
     });
     return out;

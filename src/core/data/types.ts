@@ -48,7 +48,10 @@ export interface DataSpec {
   maxLength?: number;
   /** Fixed label order (e.g. from labels.json when resuming or evaluating). */
   labels?: string[];
+  /** Skip rows that cannot be read or parsed while indexing (default: an error naming the first one). */
   skipBadRows?: boolean;
+  /** Rows met bad during training (an undecodable image): skipped and counted (default), or the run stops. */
+  onBadRow?: 'skip' | 'fail';
   /** CSV/TSV only: whether the first row is a header; default: detected. */
   header?: boolean;
 }
@@ -93,7 +96,7 @@ export interface Dataset {
   splits: { train: BatchSource; validation?: BatchSource; test?: BatchSource };
   /** Rows skipped so far (skipBadRows); grows while batches are read if a row fails to decode. */
   readonly skipped: number;
-  /** The first skipped rows with their reasons, for the run log. */
+  /** The first skipped rows with their reasons, for the run log (`line` 0: the row is a file of its own). */
   readonly skippedRows: { file: string; line: number; reason: string }[];
 }
 

@@ -17,7 +17,7 @@ export interface RunSummary {
 }
 
 export type RunEvent =
-  | { type: 'start'; runDir: string; totalSteps: number; trainableParams: number; totalParams: number; frozen: string[]; resumedFrom?: number }
+  | { type: 'start'; runDir: string; /** The training process. */ pid: number; totalSteps: number; trainableParams: number; totalParams: number; frozen: string[]; resumedFrom?: number }
   | { type: 'step'; metric: StepMetric }
   | { type: 'eval'; metric: EvalMetric }
   | { type: 'checkpoint'; step: number; dir: string }

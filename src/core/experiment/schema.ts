@@ -42,7 +42,8 @@ export const experimentSchema = {
         tokenizer: { type: 'string' },
         maxLength: { type: 'integer', minimum: 1 },
         labels: { type: 'array', items: { type: 'string' } },
-        skipBadRows: { type: 'boolean' },
+        skipBadRows: { type: 'boolean', description: 'Skip rows that cannot be parsed while the data is indexed.' },
+        onBadRow: { enum: ['skip', 'fail'], description: 'Rows found bad during training (an undecodable image): skip and count them (default), or stop the run.' },
       },
     },
     retention: {

@@ -53,7 +53,11 @@ export function parseExperiment(value: unknown, source = 'experiment'): Experime
   return spec as unknown as ExperimentSpec;
 }
 
-export function readExperiment(file: string): { spec: ExperimentSpec; baseDir: string } {
+/**
+ * Reads and validates an experiment file. `overrides` (command-line values) replace top-level fields before
+ * validation, so they are checked by the same schema and named in the same message.
+ */
+export function readExperiment(file: string, overrides: Record<string, unknown> = {}): { spec: ExperimentSpec; baseDir: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -66,5 +70,10 @@ export function readExperiment(file: string): { spec: ExperimentSpec; baseDir: s
   } catch (e) {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  return { spec: parseExperiment(json, file), baseDir: path.dirname(path.resolve(file)) };
+  if (Object.keys(overrides).length) {
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new UserError(`${file}: an experiment must be a JSON object`);
+    json = { ...json, ...overrides };
+  }
+  const source = Object.keys(overrides).length ? `${file} with ${Object.keys(overrides).map((k) => `--${k}`).join(', ')}` : file;
+  return { spec: parseExperiment(json, source), baseDir: path.dirname(path.resolve(file)) };
 }

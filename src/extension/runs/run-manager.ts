@@ -236,6 +236,7 @@ export class RunManager {
     switch (event.type) {
       case 'start':
         run.runDir = event.runDir;
+        run.pid = event.pid;
         run.totalSteps = event.totalSteps;
         run.step = event.resumedFrom ?? 0;
         if (run.status === 'starting') run.status = 'running';
