@@ -14,6 +14,7 @@ import { batchFeeds, TrainingSession } from '../session.js';
 import type { EvalMetric, RunEvent, RunSummary } from './events.js';
 import { appendMetric, createRunDir, RUN_FILES, writeRunState, type RunState } from './run-dir.js';
 import type { ExperimentSpec } from './spec.js';
+import { GradualUnfreeze } from './unfreeze.js';
 
 export interface RunOptions {
   /** Directory the spec's relative paths start from (the experiment file's folder). */
@@ -100,12 +101,14 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     status: 'running', pid: process.pid, startedAt: new Date().toISOString(), updatedAt: new Date().toISOString(), step: 0, totalSteps,
   };
   let epoch = 0, batchInEpoch = 0, resumedFrom: number | undefined;
+  const unfreeze = new GradualUnfreeze(spec.unfreeze, spec.freeze, session, totalSteps, emit);
   if (opts.resume) {
     const latest = (await listCheckpoints(runDir)).at(-1);
     if (!latest) throw new UserError(`${runDir}: no checkpoint to resume from`);
     const ckpt = await loadCheckpoint(latest.dir);
     const s = ckpt.state as { step: number; epoch: number; batchInEpoch: number; optimizer: Record<string, number>; specHash: string };
     if (s.specHash !== specHash(spec)) emit({ type: 'log', level: 'warn', message: 'the experiment changed since this checkpoint was written' });
+    await unfreeze.restore(session, s.step);
     for (const p of session.trainable) {
       const saved = ckpt.params[p.name];
       if (!saved) throw new UserError(`${latest.dir}: checkpoint has no parameter '${p.name}'`);
@@ -168,6 +171,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
         micro = 0;
         lossSum = 0;
         session.lazyResetGrad();
+        await unfreeze.advance(session);
         if (spec.evalEvery && session.step % spec.evalEvery === 0 && session.step < totalSteps) await runEval(session.step);
         if (spec.checkpointEvery && session.step % spec.checkpointEvery === 0) await checkpoint();
         if (session.step >= stopAt || opts.signal?.aborted) break;

@@ -8,6 +8,7 @@ import type { OptimizerSpec } from '../optim/types.js';
 import type { GroupSpec } from '../session.js';
 import type { Task } from '../training-graph.js';
 import { experimentSchema } from './schema.js';
+import type { UnfreezeSpec } from './unfreeze.js';
 
 export interface ExperimentSpec {
   name?: string;
@@ -27,6 +28,8 @@ export interface ExperimentSpec {
   gradientAccumulation: number;
   optimizer: OptimizerSpec;
   freeze: string[];
+  /** Gradual unfreezing: stages of `freeze`d parameters that start to train one every `every` steps. */
+  unfreeze?: UnfreezeSpec;
   groups?: GroupSpec[];
   output: string;
 }
