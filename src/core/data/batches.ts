@@ -67,7 +67,8 @@ export class RowsSource implements BatchSource {
         if (typeof row === 'string') return new Error(row);
         const label = kind === 'class' ? this.index.labelOf(positions[k]) : kind === 'lm' ? undefined : this.plan.target(row);
         const features = this.plan.encode(row, this.dir);
-        return features instanceof Promise ? features.then((f) => ({ features: f, label }), (e: Error) => e) : { features, label };
+        const example = this.plan.describe?.(row, this.dir);
+        return features instanceof Promise ? features.then((f) => ({ features: f, label, example }), (e: Error) => e) : { features, label, example };
       } catch (e) {
         return e as Error;
       }

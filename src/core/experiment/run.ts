@@ -14,6 +14,7 @@ import { batchFeeds, TrainingSession } from '../session.js';
 import type { EvalMetric, RunEvent, RunSummary } from './events.js';
 import { appendMetric, createRunDir, RUN_FILES, writeRunState, type RunState } from './run-dir.js';
 import type { ExperimentSpec } from './spec.js';
+import { EvalPredictions, type PredictionRecorder } from './predictions.js';
 import { GradualUnfreeze } from './unfreeze.js';
 
 export interface RunOptions {
@@ -43,10 +44,11 @@ function specHash(spec: ExperimentSpec): string {
 }
 
 /** Mean loss (and accuracy for classification) over a whole split, in file order. */
-async function evaluate(session: TrainingSession, source: BatchSource, batchSize: number, classification: boolean): Promise<Omit<EvalMetric, 'step' | 'split'>> {
+async function evaluate(session: TrainingSession, source: BatchSource, batchSize: number, classification: boolean, record?: PredictionRecorder): Promise<Omit<EvalMetric, 'step' | 'split'>> {
   let loss = 0, correct = 0, n = 0;
   for await (const batch of source.batches(batchSize, { shuffle: false, seed: 0, epoch: 0 })) {
     const r = await session.evalStep(batchFeeds(batch));
+    record?.(batch, r.prediction);
     loss += r.loss * batch.size;
     if (classification) correct += countCorrect(r.prediction.data as Float32Array, r.prediction.dims as number[], batch);
     n += batch.size;
@@ -128,17 +130,22 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   await writeRunState(runDir, state);
 
   const classification = spec.task === 'classification';
+  const predictions = new EvalPredictions(classification && evalSets.length > 0);
+  let lastEval: { step: number; rows: EvalMetric[] } | undefined;
   const runEval = async (step: number): Promise<EvalMetric[]> => {
+    if (lastEval?.step === step) return lastEval.rows; // a checkpoint's eval already covered this step
     const rows: EvalMetric[] = [];
     for (const [split, source] of evalSets) {
-      const metric = { step, split, ...(await evaluate(session, source, spec.batchSize, classification)) };
+      const metric = { step, split, ...(await evaluate(session, source, spec.batchSize, classification, predictions.recorder(step, split))) };
       appendMetric(runDir, metric);
       emit({ type: 'eval', metric });
       rows.push(metric);
     }
+    lastEval = { step, rows };
     return rows;
   };
   const checkpoint = async () => {
+    if (predictions.stale(session.step)) await runEval(session.step);
     const dir = checkpointDir(runDir, session.step);
     const params: Record<string, { dims: number[]; data: Float32Array }> = {};
     const dims = new Map(session.parameters.map((p) => [p.name, p.dims]));
@@ -146,6 +153,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     await saveCheckpoint(dir, {
       params, optimizer: session.optimizerState!.stateTensors(),
       state: { step: session.step, epoch, batchInEpoch, optimizer: session.optimizerState!.stateScalars(), specHash: specHash(spec), seed: spec.seed },
+      files: predictions.files(session.step),
     });
     emit({ type: 'checkpoint', step: session.step, dir });
   };
