@@ -15,6 +15,7 @@ import type { EvalMetric, RunEvent, RunSummary } from './events.js';
 import { appendMetric, createRunDir, RUN_FILES, writeRunState, type RunState } from './run-dir.js';
 import type { ExperimentSpec } from './spec.js';
 import { EvalPredictions, type PredictionRecorder } from './predictions.js';
+import { withRetentionMix } from './retention-mix.js';
 import { GradualUnfreeze } from './unfreeze.js';
 
 export interface RunOptions {
@@ -79,7 +80,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const retention = spec.retention
     ? (await openDataset({ train: spec.retention.data, labels: dataset.labels }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task })).splits.train
     : undefined;
-  const train = dataset.splits.train;
+  const train = await withRetentionMix(spec, dataset, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task }, emit);
   const evalSets: [string, BatchSource][] = [];
   if (dataset.splits.validation) evalSets.push(['validation', dataset.splits.validation]);
   if (retention) evalSets.push([spec.retention!.name ?? 'retention', retention]);

@@ -50,7 +50,12 @@ export const experimentSchema = {
       additionalProperties: false,
       required: ['data'],
       description: 'An eval set from the source task, evaluated alongside to show catastrophic forgetting.',
-      properties: { name: { type: 'string' }, data: { type: 'string', minLength: 1 } },
+      properties: {
+        name: { type: 'string' },
+        data: { type: 'string', minLength: 1 },
+        mix: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Share of each epoch\'s training rows drawn from the source task (against forgetting).' },
+        train: { type: 'string', minLength: 1, description: 'Source-task rows to mix in (default: data, which the retention eval then also trains on).' },
+      },
     },
     batchSize: { type: 'integer', minimum: 1, default: 8 },
     steps: { type: 'integer', minimum: 1 },

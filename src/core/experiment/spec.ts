@@ -16,7 +16,8 @@ export interface ExperimentSpec {
   task: Task;
   prediction?: string;
   data: DataSpec;
-  retention?: { name?: string; data: string };
+  /** Source-task rows: `data` is evaluated alongside; `mix` of each epoch's rows come from `train` (else `data`). */
+  retention?: { name?: string; data: string; train?: string; mix?: number };
   batchSize: number;
   steps?: number;
   epochs?: number;
