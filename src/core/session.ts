@@ -21,6 +21,8 @@ export interface SessionOptions {
   task: Task;
   /** Globs of parameters to keep frozen (ONNX name, path or module path). */
   freeze?: string[];
+  /** Globs of parameters that train even though `freeze` matches them (the stages gradual unfreezing has thawed). */
+  thaw?: string[];
   optimizer?: OptimizerSpec;
   /** Steps of the whole run, for the learning-rate schedule. */
   totalSteps?: number;
@@ -55,33 +57,50 @@ export function batchFeeds(batch: Batch): Feeds {
 export class TrainingSession {
   /** Every parameter of the model (trainable or not). */
   readonly parameters: ParamInfo[];
-  readonly trainable: TrainParam[] = [];
+  /** The parameters the current training graph trains (replaced when `thaw` recompiles it). */
+  trainable: TrainParam[] = [];
   readonly groups: ParamGroup[];
   /** Parameters asked to train that cannot affect the loss (left frozen). */
-  readonly noGradient: string[];
+  noGradient: string[] = [];
   step = 0;
-  private readonly buffer: Float32Array;
-  private readonly gradBuffer: Float32Array;
+  private buffer = new Float32Array(0);
+  private gradBuffer = new Float32Array(0);
   private resetPending = true;
   private microSteps = 0;
   private readonly optimizer?: Optimizer;
+  private readonly thawed: string[];
 
   private constructor(
-    private readonly prepared: ModelProto,
-    private readonly compiled: TrainingModels,
-    private readonly trainSession: ort.InferenceSession,
-    private readonly evalSession: ort.InferenceSession,
+    private prepared: ModelProto,
+    private compiled: TrainingModels,
+    private trainSession: ort.InferenceSession,
+    private evalSession: ort.InferenceSession,
+    private readonly sample: Feeds,
     private readonly opts: SessionOptions,
   ) {
     this.parameters = parameterInfos(prepared.graph!);
+    const groupSpecs = opts.groups ?? [];
+    this.groups = [...groupSpecs.map((g) => ({ lrScale: g.lrScale ?? 1, weightDecay: g.weightDecay })), { lrScale: 1 }];
+    this.thawed = [...(opts.thaw ?? [])];
+    this.layOut();
+    if (opts.optimizer) this.optimizer = createOptimizer(opts.optimizer);
+  }
+
+  /** Contiguous buffers and `trainable` views for the compiled graph's parameters, valued from `prepared`. */
+  private layOut(): void {
+    const { compiled, prepared } = this;
     this.noGradient = compiled.noGradient;
     const inits = new Map(prepared.graph!.initializer.map((t) => [t.name, t]));
     const total = compiled.params.reduce((n, p) => n + numel(inits.get(p)!.dims), 0);
     this.buffer = new Float32Array(total);
     this.gradBuffer = new Float32Array(total);
-    const groupSpecs = opts.groups ?? [];
-    this.groups = [...groupSpecs.map((g) => ({ lrScale: g.lrScale ?? 1, weightDecay: g.weightDecay })), { lrScale: 1 }];
+    this.directFetches = undefined;
+    this.scratch = undefined;
+    this.resetPending = true;
+    this.microSteps = 0;
+    const groupSpecs = this.opts.groups ?? [];
     const infoByName = new Map(this.parameters.map((p) => [p.name, p]));
+    this.trainable = [];
     let offset = 0;
     for (const name of compiled.params) {
       const init = inits.get(name)!;
@@ -93,7 +112,6 @@ export class TrainingSession {
       this.trainable.push({ name, data, grad: this.gradBuffer.subarray(offset, offset + n), group: g < 0 ? groupSpecs.length : g });
       offset += n;
     }
-    if (opts.optimizer) this.optimizer = createOptimizer(opts.optimizer);
   }
 
   /** Loads (if a path), prepares and compiles a model; `sample` is one batch, used to learn every value's shape. */
@@ -101,27 +119,36 @@ export class TrainingSession {
     const source = typeof model === 'string' ? model : 'model';
     const prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source);
     const params = parameterInfos(prepared.graph!);
-    const freeze = opts.freeze ?? [];
-    const trainable = params.filter((p) => !matchesAny(p, freeze)).map((p) => p.name);
+    const trainable = trainableNames(params, opts.freeze ?? [], opts.thaw ?? []);
     if (params.some((p) => p.dims.length > 0) && trainable.length === 0) {
-      throw new UserError(`every parameter is frozen by ${JSON.stringify(freeze)}: nothing to train`);
+      throw new UserError(`every parameter is frozen by ${JSON.stringify(opts.freeze ?? [])}: nothing to train`);
     }
-    const compiled = await compileTraining(prepared, { task: opts.task, trainable, sample, prediction: opts.prediction });
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.threads ?? 0,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      // Idle intra-op workers sleep instead of spin-waiting between kernels. A training step is ~1000 kernels, many
-      // of them short; spinning workers take CPU from the thread that runs the next kernel wherever cores are shared
-      // or oversubscribed (VMs, the extension host beside VS Code): 611 → 407 ms/step on the bench VM when contended.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    };
-    const [trainSession, evalSession] = await Promise.all([
-      ort.InferenceSession.create(serializeModel(compiled.train), sessionOptions),
-      ort.InferenceSession.create(serializeModel(compiled.eval), sessionOptions),
-    ]);
-    return new TrainingSession(prepared, compiled, trainSession, evalSession, opts);
+    const { compiled, trainSession, evalSession } = await compileSessions(prepared, trainable, sample, opts);
+    return new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts);
+  }
+
+  /**
+   * Also trains the parameters `globs` match (gradual unfreezing), from the next step on: the training graph is
+   * recompiled with them as inputs. Every parameter keeps its current value, and the optimizer its state (a thawed
+   * parameter gets fresh state at its first update, as in torch when its requires_grad turns on). Call it between
+   * optimizer steps: gradients accumulated since the last one are dropped. Returns the newly trained parameters.
+   */
+  async thaw(globs: string[]): Promise<string[]> {
+    const thawed = [...this.thawed, ...globs];
+    const names = trainableNames(this.parameters, this.opts.freeze ?? [], thawed);
+    const current = new Set(this.trainable.map((p) => p.name).concat(this.noGradient));
+    const added = names.filter((n) => !current.has(n));
+    if (added.length === 0) {
+      this.thawed.push(...globs);
+      return [];
+    }
+    const prepared = this.inferenceModel();
+    const next = await compileSessions(prepared, names, this.sample, this.opts);
+    this.thawed.push(...globs);
+    await this.release();
+    Object.assign(this, { prepared, compiled: next.compiled, trainSession: next.trainSession, evalSession: next.evalSession });
+    this.layOut();
+    return added.filter((n) => this.trainable.some((p) => p.name === n));
   }
 
   private paramFeeds(): Feeds {
@@ -258,4 +285,29 @@ export class TrainingSession {
   async release(): Promise<void> {
     await Promise.all([this.trainSession.release(), this.evalSession.release()]);
   }
+}
+
+/** Parameters that train: those `freeze` does not match, and those `thaw` matches. */
+function trainableNames(params: ParamInfo[], freeze: string[], thaw: string[]): string[] {
+  return params.filter((p) => !matchesAny(p, freeze) || matchesAny(p, thaw)).map((p) => p.name);
+}
+
+/** Compiles the training and eval graphs for `trainable` and opens an InferenceSession on each. */
+async function compileSessions(prepared: ModelProto, trainable: string[], sample: Feeds, opts: SessionOptions) {
+  const compiled = await compileTraining(prepared, { task: opts.task, trainable, sample, prediction: opts.prediction });
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: opts.threads ?? 0,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    // Idle intra-op workers sleep instead of spin-waiting between kernels. A training step is ~1000 kernels, many
+    // of them short; spinning workers take CPU from the thread that runs the next kernel wherever cores are shared
+    // or oversubscribed (VMs, the extension host beside VS Code): 611 → 407 ms/step on the bench VM when contended.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+  const [trainSession, evalSession] = await Promise.all([
+    ort.InferenceSession.create(serializeModel(compiled.train), sessionOptions),
+    ort.InferenceSession.create(serializeModel(compiled.eval), sessionOptions),
+  ]);
+  return { compiled, trainSession, evalSession };
 }

@@ -31,7 +31,7 @@ function runDir(state?: Partial<RunState>): string {
   return dir;
 }
 
-const start = (dir: string, totalSteps = 10): RunEvent => ({ type: 'start', runDir: dir, pid: 1, totalSteps, trainableParams: 1, totalParams: 2, frozen: [] });
+const start = (dir: string, totalSteps = 10, pid = 1001): RunEvent => ({ type: 'start', runDir: dir, pid, totalSteps, trainableParams: 1, totalParams: 2, frozen: [] });
 const step = (n: number, loss = 1 / n): RunEvent => ({ type: 'step', metric: { step: n, loss, lr: 0.1, gradNorm: 1, seconds: 0.5, epoch: 0 } });
 const done = (dir: string, status: 'completed' | 'stopped', steps: number): RunEvent =>
   ({ type: 'done', summary: { runDir: dir, status, steps, totalSteps: 10, trainableParams: 1, totalParams: 2, secondsPerStep: 0.5, before: [], after: [] } });

@@ -13,6 +13,8 @@ export interface Checkpoint {
   optimizer: Record<string, Float32Array>;
   /** JSON-serialisable training state (step, optimizer scalars, config...). */
   state: object;
+  /** More files written with the checkpoint, by plain file name (e.g. eval-predictions.json); not read back. */
+  files?: Record<string, string | Uint8Array>;
 }
 
 export interface CheckpointEntry {
@@ -38,6 +40,10 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint): Promise<voi
   const optimizer: Record<string, Tensor> = {};
   for (const [name, data] of Object.entries(ckpt.optimizer)) optimizer[name] = { dtype: 'F32', shape: [data?.length], data };
 
+  const extra = Object.entries(ckpt.files ?? {});
+  for (const [name] of extra) {
+    if (!/^[\w-][\w.-]*$/.test(name) || [MODEL_FILE, OPTIMIZER_FILE, STATE_FILE].includes(name)) throw new Error(`checkpoint file name "${name}" is not allowed`);
+  }
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
   const tmp = tempPath(dir);
@@ -46,6 +52,7 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint): Promise<voi
     await writeFileSynced(join(tmp, MODEL_FILE), safetensorsChunks(params));
     await writeFileSynced(join(tmp, OPTIMIZER_FILE), safetensorsChunks(optimizer));
     await writeFileSynced(join(tmp, STATE_FILE), state);
+    for (const [name, data] of extra) await writeFileSynced(join(tmp, name), data);
     await syncDir(tmp);
     await replaceDir(tmp, dir);
   } catch (err) {

@@ -40,18 +40,28 @@ export class RowsSource implements BatchSource {
    */
   async *batches(batchSize: number, opts: BatchOptions): AsyncGenerator<Batch> {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
-    const order = opts.shuffle ? this.order(opts.seed, opts.epoch) : this.positions;
-    let next = order.length ? this.load(order.subarray(0, batchSize)) : undefined;
     let pending: Example[] = [];
-    for (let from = 0; from < order.length; from += batchSize) {
-      const got = await next!;
-      next = from + batchSize < order.length ? this.load(order.subarray(from + batchSize, from + 2 * batchSize)) : undefined;
-      next?.catch(() => {}); // a failure is thrown when that batch is awaited, not as an unhandled rejection
+    for await (const got of this.examples(batchSize, opts)) {
       pending.push(...got);
       // Skipped rows leave a batch short; it is topped up from the next rows.
       while (pending.length >= batchSize) yield this.collate(pending.splice(0, batchSize));
     }
     if (pending.length && !opts.dropLast) yield this.collate(pending);
+  }
+
+  /**
+   * The encoded rows of an epoch (order as in `batches`), from its row `from` on, read `chunk` rows at a time; the
+   * next chunk is read while the caller works on the current one. Unusable rows are left out (see `load`).
+   */
+  async *examples(chunk: number, opts: BatchOptions, from = 0): AsyncGenerator<Example[]> {
+    const order = (opts.shuffle ? this.order(opts.seed, opts.epoch) : this.positions).subarray(from);
+    let next = order.length ? this.load(order.subarray(0, chunk)) : undefined;
+    for (let at = 0; at < order.length; at += chunk) {
+      const got = await next!;
+      next = at + chunk < order.length ? this.load(order.subarray(at + chunk, at + 2 * chunk)) : undefined;
+      next?.catch(() => {}); // a failure is thrown when that chunk is awaited, not as an unhandled rejection
+      yield got;
+    }
   }
 
   /**
@@ -67,7 +77,8 @@ export class RowsSource implements BatchSource {
         if (typeof row === 'string') return new Error(row);
         const label = kind === 'class' ? this.index.labelOf(positions[k]) : kind === 'lm' ? undefined : this.plan.target(row);
         const features = this.plan.encode(row, this.dir);
-        return features instanceof Promise ? features.then((f) => ({ features: f, label }), (e: Error) => e) : { features, label };
+        const example = this.plan.describe?.(row, this.dir);
+        return features instanceof Promise ? features.then((f) => ({ features: f, label, example }), (e: Error) => e) : { features, label, example };
       } catch (e) {
         return e as Error;
       }
@@ -82,7 +93,7 @@ export class RowsSource implements BatchSource {
     return out;
   }
 
-  private collate(examples: Example[]): Batch {
+  collate(examples: Example[]): Batch {
     try {
       return collate(examples, this.inputs, this.plan.labelKind);
     } catch (e) {

@@ -11,6 +11,8 @@ export interface Example {
   features: Record<string, Feature>;
   /** Class id, regression target(s), or nothing (causal-lm). */
   label?: number | number[];
+  /** See Batch.examples. */
+  example?: string;
 }
 
 export type LabelKind = 'class' | 'target' | 'target-vector' | 'lm';
@@ -35,7 +37,9 @@ export function collate(examples: Example[], inputs: ModelInput[], labelKind: La
       tensors[input.name] = { type: 'float32', data, dims: [B, ...shape] };
     }
   }
-  return { inputs: tensors, labels: labelTensor(examples, labelKind, tensors), size: B };
+  const batch: Batch = { inputs: tensors, labels: labelTensor(examples, labelKind, tensors), size: B };
+  if (examples.some((e) => e.example !== undefined)) batch.examples = examples.map((e) => e.example);
+  return batch;
 }
 
 function labelTensor(examples: Example[], kind: LabelKind, inputs: Record<string, HostTensor>): HostTensor {

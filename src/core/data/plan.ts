@@ -33,7 +33,13 @@ export interface Plan {
    * Only images are asynchronous. `dir` resolves relative image paths.
    */
   encode(row: Row, dir: string): Features | Promise<Features>;
+  /** What a person would recognise a checked row by (Batch.examples): a text snippet, an image's path. */
+  describe?(row: Row, dir: string): string | undefined;
 }
+
+/** Longest example snippet kept (eval-predictions.json holds one per eval row). */
+const SNIPPET_CHARS = 200;
+const snippet = (text: string) => (text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS - 1)}…` : text);
 
 const TEXT_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'position_ids']);
 const staticDim = (d: number | string | undefined) => (typeof d === 'number' && d > 0 ? d : undefined);
@@ -103,6 +109,7 @@ export function makePlan(table: Table, sample: Row[], spec: DataSpec, opts: Open
         };
         return Object.fromEntries(names.map((n) => [n, { data: byName[n], shape: [maxLength] }]));
       },
+      describe: (row) => snippet(r.textPair ? `${textOf(row[textCol])} [SEP] ${textOf(row[r.textPair])}` : textOf(row[textCol])),
     };
   }
 
@@ -121,6 +128,10 @@ export function makePlan(table: Table, sample: Row[], spec: DataSpec, opts: Open
         } catch (e) {
           throw new Error(`cannot decode image${typeof src === 'string' ? ` ${src}` : ''}: ${(e as Error).message}`);
         }
+      },
+      describe: (row, dir) => {
+        const src = imageSource(row[imageCol], dir);
+        return typeof src === 'string' ? src : undefined;
       },
     };
   }

@@ -23,6 +23,8 @@ export interface Batch {
   inputs: Record<string, HostTensor>;
   labels: HostTensor;
   size: number;
+  /** Per row, what a person would recognise it by (a text snippet, an image path), where the data has it. */
+  examples?: (string | undefined)[];
 }
 
 export type Task = 'classification' | 'regression' | 'causal-lm';

@@ -21,5 +21,7 @@ export type RunEvent =
   | { type: 'step'; metric: StepMetric }
   | { type: 'eval'; metric: EvalMetric }
   | { type: 'checkpoint'; step: number; dir: string }
+  /** Gradual unfreezing thawed stage `stage` (1-based) of `stages` after `step`: `params` train from now on. */
+  | { type: 'unfreeze'; step: number; stage: number; stages: number; params: string[]; trainableParams: number }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
   | { type: 'done'; summary: RunSummary };

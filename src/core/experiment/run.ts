@@ -16,6 +16,9 @@ import type { EvalMetric, RunEvent, RunSummary } from './events.js';
 import { validateGraph } from '../onnx/graph-check.js';
 import { createRunDir, forkRun, ioError, oneLine, pidAlive, readMetrics, RUN_FILES, RunWriter, truncateMetrics, type RunFs } from './run-dir.js';
 import type { ExperimentSpec } from './spec.js';
+import { EvalPredictions, type PredictionRecorder } from './predictions.js';
+import { withRetentionMix } from './retention-mix.js';
+import { GradualUnfreeze } from './unfreeze.js';
 
 export interface RunOptions {
   /** Directory the spec's relative paths start from (the experiment file's folder). */
@@ -53,10 +56,11 @@ function specHash(spec: ExperimentSpec): string {
 }
 
 /** Mean loss (and accuracy for classification) over a whole split, in file order. */
-async function evaluate(session: TrainingSession, source: BatchSource, batchSize: number, classification: boolean): Promise<Omit<EvalMetric, 'step' | 'split'>> {
+async function evaluate(session: TrainingSession, source: BatchSource, batchSize: number, classification: boolean, record?: PredictionRecorder): Promise<Omit<EvalMetric, 'step' | 'split'>> {
   let loss = 0, correct = 0, n = 0;
   for await (const batch of source.batches(batchSize, { shuffle: false, seed: 0, epoch: 0 })) {
     const r = await session.evalStep(batchFeeds(batch));
+    record?.(batch, r.prediction);
     loss += r.loss * batch.size;
     if (classification) correct += countCorrect(r.prediction.data as Float32Array, r.prediction.dims as number[], batch);
     n += batch.size;
@@ -122,7 +126,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const retention = spec.retention
     ? (await openDataset({ train: spec.retention.data, labels: dataset.labels }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task })).splits.train
     : undefined;
-  const train = dataset.splits.train;
+  const train = await withRetentionMix(spec, dataset, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task }, emit);
   const evalSets: [string, BatchSource][] = [];
   if (dataset.splits.validation) evalSets.push(['validation', dataset.splits.validation]);
   if (retention) evalSets.push([spec.retention!.name ?? 'retention', retention]);
@@ -144,6 +148,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   } catch (e) {
     throw modelError(e, modelPath);
   }
+  const unfreeze = new GradualUnfreeze(spec.unfreeze, spec.freeze, session, totalSteps, emit);
   let epoch = 0, batchInEpoch = 0, resumedFrom: number | undefined;
   let runDir: string, writer: RunWriter;
   try {
@@ -151,6 +156,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
       const ckpt = await loadCheckpoint(from.checkpoint.dir);
       const s = ckpt.state as { step: number; epoch: number; batchInEpoch: number; optimizer: Record<string, number>; specHash: string };
       if (s.specHash !== specHash(spec)) warnings.push('the experiment changed since this checkpoint was written');
+      await unfreeze.restore(session, s.step);
       for (const p of session.trainable) {
         const saved = ckpt.params[p.name];
         if (!saved) throw new UserError(`${from.checkpoint.dir}: checkpoint has no parameter '${p.name}'`);
@@ -212,6 +218,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   reportBadRows();
 
   const classification = spec.task === 'classification';
+  const predictions = new EvalPredictions(classification && evalSets.length > 0);
   // The eval rows of the step they were last written at, so one step is never evaluated (and written) twice.
   let lastEval: { step: number; rows: EvalMetric[] } | undefined;
   if (resumedFrom !== undefined) {
@@ -222,7 +229,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     if (lastEval?.step === step) return lastEval.rows;
     const rows: EvalMetric[] = [];
     for (const [split, source] of evalSets) {
-      const metric = { step, split, ...(await evaluate(session, source, spec.batchSize, classification)) };
+      const metric = { step, split, ...(await evaluate(session, source, spec.batchSize, classification, predictions.recorder(step, split))) };
       writer.appendMetric(metric);
       emit({ type: 'eval', metric });
       rows.push(metric);
@@ -234,6 +241,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   let done = { epoch, batchInEpoch };
   let checkpointed = resumedFrom ?? 0, recorded = session.step;
   const checkpoint = async () => {
+    if (predictions.stale(session.step)) await runEval(session.step);
     const dir = checkpointDir(runDir, session.step);
     const params: Record<string, { dims: number[]; data: Float32Array }> = {};
     const dims = new Map(session.parameters.map((p) => [p.name, p.dims]));
@@ -242,6 +250,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
       await saveCheckpoint(dir, {
         params, optimizer: session.optimizerState!.stateTensors(),
         state: { ...done, step: session.step, optimizer: session.optimizerState!.stateScalars(), specHash: specHash(spec), seed: spec.seed },
+        files: predictions.files(session.step),
       });
     } catch (e) {
       throw ioError(e, dir);
@@ -277,6 +286,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
         micro = 0;
         lossSum = 0;
         session.lazyResetGrad();
+        await unfreeze.advance(session);
         if (spec.evalEvery && session.step % spec.evalEvery === 0 && session.step < totalSteps) await runEval(session.step);
         if (spec.checkpointEvery && session.step % spec.checkpointEvery === 0) await checkpoint();
         if (session.step >= stopAt || opts.signal?.aborted) break;

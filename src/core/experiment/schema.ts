@@ -51,7 +51,12 @@ export const experimentSchema = {
       additionalProperties: false,
       required: ['data'],
       description: 'An eval set from the source task, evaluated alongside to show catastrophic forgetting.',
-      properties: { name: { type: 'string' }, data: { type: 'string', minLength: 1 } },
+      properties: {
+        name: { type: 'string' },
+        data: { type: 'string', minLength: 1 },
+        mix: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Share of each epoch\'s training rows drawn from the source task (against forgetting).' },
+        train: { type: 'string', minLength: 1, description: 'Source-task rows to mix in (default: data, which the retention eval then also trains on).' },
+      },
     },
     batchSize: { type: 'integer', minimum: 1, default: 8 },
     steps: { type: 'integer', minimum: 1 },
@@ -89,6 +94,21 @@ export const experimentSchema = {
       },
     },
     freeze: { ...globs, description: 'Globs on parameter names or module paths to keep frozen.' },
+    unfreeze: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['every', 'order'],
+      description: 'Gradual unfreezing (fastai): `freeze` is what is frozen at step 0; after every `every` steps the next stage of `order` (top-down) starts to train.',
+      properties: {
+        every: { type: 'integer', minimum: 1, description: 'Steps between two thaws.' },
+        order: {
+          type: 'array',
+          minItems: 1,
+          description: 'Stages to thaw, top-down: each a glob or a list of globs on parameter names or module paths.',
+          items: { anyOf: [{ type: 'string', minLength: 1 }, { ...globs, minItems: 1 }] },
+        },
+      },
+    },
     groups: {
       type: 'array',
       description: 'Per-group learning rates (discriminative fine-tuning); the first matching group wins.',

@@ -8,6 +8,7 @@ import type { OptimizerSpec } from '../optim/types.js';
 import type { GroupSpec } from '../session.js';
 import type { Task } from '../training-graph.js';
 import { experimentSchema } from './schema.js';
+import type { UnfreezeSpec } from './unfreeze.js';
 
 export interface ExperimentSpec {
   name?: string;
@@ -15,7 +16,8 @@ export interface ExperimentSpec {
   task: Task;
   prediction?: string;
   data: DataSpec;
-  retention?: { name?: string; data: string };
+  /** Source-task rows: `data` is evaluated alongside; `mix` of each epoch's rows come from `train` (else `data`). */
+  retention?: { name?: string; data: string; train?: string; mix?: number };
   batchSize: number;
   steps?: number;
   epochs?: number;
@@ -27,6 +29,8 @@ export interface ExperimentSpec {
   gradientAccumulation: number;
   optimizer: OptimizerSpec;
   freeze: string[];
+  /** Gradual unfreezing: stages of `freeze`d parameters that start to train one every `every` steps. */
+  unfreeze?: UnfreezeSpec;
   groups?: GroupSpec[];
   output: string;
 }

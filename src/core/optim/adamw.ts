@@ -10,6 +10,8 @@ export interface AdamWOptions {
 /**
  * torch.optim.AdamW (non-amsgrad, single-tensor path). Arithmetic in doubles, moments and params
  * stored as float32, in torch's order: decay the param, update the moments, then the Adam step.
+ * As in torch, each param has its own step count (state['step']), which starts at its first update: a param that
+ * joins later (gradual unfreezing: torch skips params whose .grad is None) gets its own bias correction.
  */
 export class AdamW implements Optimizer {
   readonly name = 'adamw';
@@ -17,7 +19,9 @@ export class AdamW implements Optimizer {
   private readonly beta2: number;
   private readonly eps: number;
   private readonly weightDecay: number;
+  /** Optimizer steps taken (the `step` scalar of checkpoints). */
   private t = 0;
+  private steps = new Map<string, number>();
   private expAvg = new Map<string, Float32Array>();
   private expAvgSq = new Map<string, Float32Array>();
 
@@ -29,11 +33,13 @@ export class AdamW implements Optimizer {
 
   step(params: TrainParam[], groups: ParamGroup[], lr: number): void {
     const { beta1, beta2, eps } = this;
-    const t = ++this.t;
-    const biasCorrection1 = 1 - beta1 ** t;
-    const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** t);
+    this.t++;
     for (const p of params) {
       const { lr: plr, weightDecay } = groupSettings(p, groups, lr, this.weightDecay);
+      const t = (this.steps.get(p.name) ?? 0) + 1;
+      this.steps.set(p.name, t);
+      const biasCorrection1 = 1 - beta1 ** t;
+      const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** t);
       const m = stateFor(this.expAvg, p, 'exp_avg');
       const v = stateFor(this.expAvgSq, p, 'exp_avg_sq');
       const decay = 1 - plr * weightDecay;
@@ -57,16 +63,29 @@ export class AdamW implements Optimizer {
     return out;
   }
 
+  /** `step`, plus `step.<param>` for each param whose own count differs (it joined later). */
   stateScalars(): Record<string, number> {
-    return { step: this.t };
+    const out: Record<string, number> = { step: this.t };
+    for (const [name, n] of this.steps) if (n !== this.t) out[`step.${name}`] = n;
+    return out;
   }
 
   loadState(tensors: Record<string, Float32Array>, scalars: Record<string, number>): void {
-    const step = scalars.step ?? 0;
-    if (!Number.isInteger(step) || step < 0) throw new Error(`adamw state "step" must be a non-negative integer, got ${step}`);
+    const count = (key: string, fallback: number) => {
+      const n = scalars[key] ?? fallback;
+      if (!Number.isInteger(n) || n < 0) throw new Error(`adamw state "${key}" must be a non-negative integer, got ${n}`);
+      return n;
+    };
+    const step = count('step', 0);
     const split = splitState(tensors, ['exp_avg', 'exp_avg_sq'], 'adamw');
     this.expAvg = split.get('exp_avg')!;
     this.expAvgSq = split.get('exp_avg_sq')!;
+    for (const key of Object.keys(scalars)) {
+      if (key !== 'step' && !(key.startsWith('step.') && this.expAvg.has(key.slice(5)))) {
+        throw new Error(`adamw state has unexpected scalar "${key}" (expected step or step.<param with state>)`);
+      }
+    }
+    this.steps = new Map([...this.expAvg.keys()].map((name) => [name, count(`step.${name}`, step)]));
     this.t = step;
   }
 }
