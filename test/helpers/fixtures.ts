@@ -44,7 +44,7 @@ function shapeOf(v: unknown): number[] {
   return Array.isArray(v) ? [v.length, ...shapeOf(v[0])] : [];
 }
 
-const REL_TOL = 1e-4;
+const REL_TOL = 2e-6;
 
 export function assertClose(actual: number, expected: number, what: string, relTol = REL_TOL) {
   const rel = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-12);
@@ -67,7 +67,8 @@ export async function evalLoss(session: TrainingSession, task: Task, rows: Recor
 
 /**
  * The fixture protocol (test/fixtures/README.md): batches are rows [s·B, (s+1)·B) in order; each step's loss (before
- * its update), its learning rate, and the eval loss before and after must be PyTorch's within 1e-4 relative.
+ * its update), its learning rate, and the eval loss before and after must be PyTorch's within 2e-6 relative (the
+ * engine's own error is below 7e-7; PyTorch's own fp32-vs-fp64 drift is up to 6.5e-7).
  */
 export async function checkTrajectory(opts: {
   model: string; task: Task; freeze: string[]; scenario: Omit<Scenario, 'frozenOnnx'>; batchSize: number; steps: number; dataDir: string; name: string;
