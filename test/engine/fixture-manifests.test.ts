@@ -12,15 +12,16 @@ const EXPECTED: Record<string, Record<string, [number, string[]]>> = {
   'manifest.json': {
     mlp: [1, ['sgd-full', 'adamw-full', 'adamw-head']],
     cnnbn: [1, ['sgd-momentum-wd', 'adamw-head-only']],
-    encoder: [1, ['adamw-full-sched-clip', 'adamw-freeze-embeddings-layer0', 'sgd-head-only']],
+    encoder: [1, ['adamw-full-sched-clip', 'adamw-freeze-embeddings-layer0', 'sgd-head-only', 'sgd-full']],
   },
   'extra/manifest.json': {
     mobilenetv3: [3, ['sgd-momentum-full', 'adamw-head-only']],
-    gpt2: [4, ['adamw-full-warmup', 'adamw-blocks-frozen']],
-    bert: [3, ['adamw-full-clip', 'adamw-freeze-embeddings-layer0']],
+    gpt2: [4, ['adamw-full-warmup', 'adamw-blocks-frozen', 'sgd-full']],
+    bert: [3, ['adamw-full-clip', 'adamw-freeze-embeddings-layer0', 'sgd-full']],
     mlp: [2, ['sgd-full', 'adamw-full', 'adamw-head']],
     cnnbn: [2, ['sgd-momentum-wd', 'adamw-head-only']],
-    encoder: [2, ['adamw-full-sched-clip', 'adamw-freeze-embeddings-layer0', 'sgd-head-only']],
+    encoder: [2, ['adamw-full-sched-clip', 'adamw-freeze-embeddings-layer0', 'sgd-head-only', 'sgd-full']],
+    poolnet: [1, ['sgd-full', 'adamw-full']],
   },
 };
 
