@@ -6,7 +6,7 @@
 //
 // The scratch copy (src, test, scripts and configs; node_modules and examples symlinked) is compiled once with tsc;
 // each mutant then edits one line of the compiled JavaScript of its source file. `find` is the code as tsc emits it
-// (TypeScript's non-null `!` and type annotations removed); it must occur exactly once in both the .ts source and
+// (TypeScript's non-null `!` and type annotations removed, one-line ifs split); it must occur exactly once in both the .ts source and
 // its .js output, so a mutant that no longer matches the code fails loudly instead of silently testing nothing.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -47,8 +47,8 @@ const MUTANTS = [
   { id: 'grad-reducemean-scale', file: 'src/core/autodiff/rules/reduce.ts', tests: ['gradcheck/reduce'],
     find: 'g = e.mul(g, ratio);', replace: 'g = e.mul(g, e.mul(ratio, c.scalar(1.005, x)));' },
   { id: 'grad-gather-scale', file: 'src/core/autodiff/rules/indexing.ts', tests: ['gradcheck/indexing'],
-    find: "if (axis === 0) return [e.op('ScatterND', [zeros, idx, g], { reduction: 'add' })];",
-    replace: "if (axis === 0) return [e.op('ScatterND', [zeros, idx, e.mul(g, c.scalar(1.005, g))], { reduction: 'add' })];" },
+    find: "return [e.op('ScatterND', [zeros, idx, g], { reduction: 'add' })];",
+    replace: "return [e.op('ScatterND', [zeros, idx, e.mul(g, c.scalar(1.005, g))], { reduction: 'add' })];" },
   { id: 'grad-transpose-perm-not-inverted', file: 'src/core/autodiff/rules/shape.ts', tests: ['gradcheck/shape'],
     find: 'return [c.e.transpose(c.gradOut(), inversePerm(perm))];', replace: 'return [c.e.transpose(c.gradOut(), perm)];' },
 
@@ -60,9 +60,11 @@ const MUTANTS = [
   { id: 'adamw-bias-correction-off', file: 'src/core/optim/adamw.ts', tests: ['engine/trajectories'],
     find: 'const biasCorrection1 = 1 - beta1 ** t;', replace: 'const biasCorrection1 = 1;' },
   { id: 'warmup-off-by-one', file: 'src/core/optim/schedule.ts', tests: ['engine/trajectories'],
-    find: 'if (s < w) return s / Math.max(1, w);', replace: 'if (s < w) return (s + 1) / Math.max(1, w);' },
-  { id: 'sgd-momentum-buffer-not-initialized-to-grad', file: 'src/core/optim/sgd.ts', tests: ['engine/trajectories'],
-    find: 'buf[i] = first ? g : momentum * buf[i] + (1 - dampening) * g;', replace: 'buf[i] = momentum * buf[i] + (1 - dampening) * g;' },
+    find: 'return s / Math.max(1, w);', replace: 'return (s + 1) / Math.max(1, w);' },
+  { id: 'sgd-momentum-0.5%-off', file: 'src/core/optim/sgd.ts', tests: ['engine/trajectories'],
+    find: 'buf[i] = first ? g : momentum * buf[i] + (1 - dampening) * g;', replace: 'buf[i] = first ? g : 1.005 * momentum * buf[i] + (1 - dampening) * g;' },
+  { id: 'sgd-weight-decay-dropped-with-momentum', file: 'src/core/optim/sgd.ts', tests: ['engine/trajectories', 'engine/pytorch-references'],
+    find: 'const g = grad[i] + weightDecay * data[i];', replace: 'const g = grad[i];' },
   { id: 'clip-coefficient-0.1%-off', file: 'src/core/optim/clip.ts', tests: ['engine/trajectories'],
     find: 'const coef = maxNorm / (total + 1e-6);', replace: 'const coef = maxNorm / (total * 1.001 + 1e-6);' },
   { id: 'group-lr-scale-ignored', file: 'src/core/optim/groups.ts', tests: ['engine/pytorch-references'],
