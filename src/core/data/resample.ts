@@ -44,16 +44,15 @@ const toByte = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.floor(v + 0.5)
 function pass(src: Uint8Array, w: number, h: number, channels: number, size: number, horizontal: boolean, kernel: Kernel): Uint8Array {
   const coeffs = coefficients(horizontal ? w : h, size, kernel);
   const [ow, oh] = horizontal ? [size, h] : [w, size];
+  const tap = horizontal ? channels : w * channels; // distance between neighbouring input pixels along the pass
   const out = new Uint8Array(ow * oh * channels);
   for (let y = 0; y < oh; y++) {
     for (let x = 0; x < ow; x++) {
       const { first, weights } = coeffs[horizontal ? x : y];
+      const base = (horizontal ? y * w + first : first * w + x) * channels;
       for (let c = 0; c < channels; c++) {
         let acc = 0;
-        for (let k = 0; k < weights.length; k++) {
-          const [sx, sy] = horizontal ? [first + k, y] : [x, first + k];
-          acc += src[(sy * w + sx) * channels + c] * weights[k];
-        }
+        for (let k = 0; k < weights.length; k++) acc += src[base + k * tap + c] * weights[k];
         out[(y * ow + x) * channels + c] = toByte(acc);
       }
     }
