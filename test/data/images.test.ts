@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { openDataset, type ModelInput } from '../../src/core/data/index.js';
-import { collect, nums, tmpDir, writeFiles } from './helpers.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { collect, FIXTURES, nums, tmpDir, writeFiles } from './helpers.js';
 
 const inOrder = { shuffle: false, seed: 0, epoch: 0 };
 const solid = (r: number, g: number, b: number, format: 'png' | 'jpeg' = 'png', size = 16) =>
@@ -98,4 +100,29 @@ test('undecodable and truncated images are errors naming the file, or skipped', 
   // A second epoch does not count them again.
   await collect(ds.splits.train.batches(4, { ...inOrder, epoch: 1 }));
   assert.equal(ds.skipped, 2);
+});
+
+// A 32×32 RGB mosaic of real digit scans and what a Hugging Face image processor makes of it (PIL bilinear resize to
+// uint8, ×1/255, (x − mean) / std): test/fixtures/generate/images.py. Pillow's fixed-point weights may round a value
+// one uint8 level the other way, no more (measured: mean 0.01–0.04 level; the reference keeps 6 decimals). libvips' own resize was 0.9–27 levels
+// off on average and up to 115 (enlarging).
+test('resizing real images matches Hugging Face preprocessing (PIL bilinear, rescale, normalize)', async () => {
+  const ref = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'images/resize-reference.json'), 'utf8'));
+  const png = fs.readFileSync(path.join(FIXTURES, 'images', ref.image));
+  for (const c of ref.cases as { height: number; width: number; pixels: number[] }[]) {
+    const dir = writeFiles(tmpDir(), {
+      'model/preprocessor_config.json': JSON.stringify({ do_resize: true, size: { height: c.height, width: c.width }, ...ref.processor }),
+      'imgs/digits/mosaic.png': png,
+    });
+    const ds = await openDataset({ train: 'imgs' }, { baseDir: dir, modelPath: 'model/model.onnx', inputs: rgbInput('height', 'width'), task: 'classification' });
+    const [b] = await collect(ds.splits.train.batches(1, inOrder));
+    assert.deepEqual(b.inputs.pixel_values.dims, [1, 3, c.height, c.width]);
+    const px = nums(b.inputs.pixel_values);
+    const plane = c.height * c.width;
+    // differences in uint8 levels: value · std · 255, per channel
+    const levels = px.map((v, i) => Math.abs(v - c.pixels[i]) * ref.processor.image_std[Math.floor(i / plane)] * 255);
+    const meanLevel = levels.reduce((a, v) => a + v, 0) / levels.length;
+    const maxLevel = Math.max(...levels);
+    assert.ok(meanLevel < 0.1 && maxLevel <= 1.001, `${c.height}×${c.width}: mean ${meanLevel.toFixed(3)}, max ${maxLevel.toFixed(2)} uint8 levels from PIL`);
+  }
 });

@@ -5,7 +5,9 @@
  * with fixed random W_k (so every output element matters), derives the backward graph with buildBackward and
  * compares its gradients with central differences of the loss, computed by re-running the forward model.
  * Cases run in float64 unless they say `dtype: 'float'` (onnxruntime's CPU provider has no double kernel for the op
- * or for an op its gradient emits); the loss itself is always accumulated in double. The rules see the shapes of a
+ * or for an op its gradient emits); the loss itself is always accumulated in double. A float32 case of an op with a
+ * float64 forward in reference-ops.ts (every float-only kernel) is checked against central differences of that
+ * forward in double, at rtol 1e-5, after the reference is shown to agree with onnxruntime's float32 outputs. The rules see the shapes of a
  * probe run, which a case may make differ from the checked run (`probe`) to exercise dynamic dims.
  */
 import assert from 'node:assert/strict';
@@ -22,6 +24,7 @@ import { serializeModel } from '../../src/core/onnx/model.js';
 import { DT, makeTensor } from '../../src/core/onnx/tensor.js';
 import { makeValueInfo } from '../../src/core/onnx/value-info.js';
 import { probeShapes, type Feeds } from '../../src/core/training-graph.js';
+import { REFERENCE_OPS, type Tensor64 } from './reference-ops.js';
 
 export type Dtype = 'double' | 'float';
 type Rng = () => number;
@@ -83,6 +86,11 @@ export interface GraphCase {
   /** Tolerances and step of this precision (default: dtype's), e.g. 'float' for a double graph that rounds to float. */
   precision?: Dtype;
   seed?: number;
+  /**
+   * A float64 forward of the graph's outputs (same order as `outputs`), for float-only kernels: the central
+   * differences are then taken of this forward in double (TOL.reference) instead of the float32 graph.
+   */
+  reference?: (x: Record<string, Tensor64>) => Tensor64[];
 }
 
 export interface OpCase {
@@ -105,6 +113,8 @@ const TOL = {
   double: { eps: 1e-6, atol: 1e-6, rtol: 1e-5 },
   // float32 forward runs: central differences with eps 1e-2 (rounding noise ~1e-7/eps), looser tolerance.
   float: { eps: 1e-2, atol: 2e-3, rtol: 1e-2 },
+  // float32 analytic gradients against differences of a float64 reference forward: float32 rounding of the rule only.
+  reference: { eps: 1e-6, atol: 1e-6, rtol: 1e-5 },
 };
 
 const SESSION: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, interOpNumThreads: 1 };
@@ -137,7 +147,7 @@ function modelOf(nodes: NodeProto[], inputs: ValueInfoProto[], initializer: Tens
 
 /** Checks the gradients of every `wrt` input of a graph against central differences. */
 export async function gradcheck(c: GraphCase): Promise<void> {
-  const dtype = c.dtype ?? 'double', opset = c.opset ?? 17, tol = TOL[c.precision ?? dtype];
+  const dtype = c.dtype ?? 'double', opset = c.opset ?? 17, tol = c.reference ? TOL.reference : TOL[c.precision ?? dtype];
   const dt = dtype === 'double' ? DT.DOUBLE : DT.FLOAT;
   const r = rng(c.seed ?? 1234);
   const typed = (v: number[]) => (dtype === 'double' ? Float64Array.from(v) : Float32Array.from(v));
@@ -147,6 +157,7 @@ export async function gradcheck(c: GraphCase): Promise<void> {
   const graphInputs: ValueInfoProto[] = [];
   const floats: [string, FloatSpec][] = [];
   const wrt: string[] = [];
+  const frozenValues: Record<string, Tensor64> = {};
   for (const [name, spec] of Object.entries(c.inputs)) {
     if (!spec) continue;
     if (spec.kind === 'int') {
@@ -155,7 +166,9 @@ export async function gradcheck(c: GraphCase): Promise<void> {
         : spec.type === 'int32' ? makeTensor(name, spec.shape, Int32Array.from(spec.values))
         : makeTensor(name, spec.shape, BigInt64Array.from(spec.values.map(toBig))));
     } else if (spec.role === 'frozen') {
-      initializers.push(makeTensor(name, spec.shape, typed(spec.gen(r, size(spec.shape))), dt));
+      const values = typed(spec.gen(r, size(spec.shape)));
+      frozenValues[name] = { data: Float64Array.from(values), shape: spec.shape };
+      initializers.push(makeTensor(name, spec.shape, values, dt));
     } else {
       floats.push([name, spec]);
       if (spec.role === 'wrt') wrt.push(name);
@@ -217,6 +230,8 @@ export async function gradcheck(c: GraphCase): Promise<void> {
     await trainSession.release();
   }
 
+  if (c.reference) return checkAgainstReference(c, analytic, wrt, feeds, frozenValues, forward, dt, opset);
+
   // Central differences.
   const fwd = await session(forward, dtype, 'forward');
   try {
@@ -237,11 +252,64 @@ export async function gradcheck(c: GraphCase): Promise<void> {
           failures.push(`  ${w}[${i}]: analytic ${a[i]}, numeric ${numeric}`);
         }
       }
-      assert.ok(failures.length === 0,
-        `gradient of ${w}${analytic.has(w) ? '' : ' (none built: taken as 0)'} differs at ${failures.length}/${x.length} elements:\n${failures.slice(0, 8).join('\n')}`);
+      assertNoFailures(w, analytic.has(w), failures, x.length);
     }
   } finally {
     await fwd.release();
+  }
+}
+
+function assertNoFailures(w: string, built: boolean, failures: string[], n: number) {
+  assert.ok(failures.length === 0,
+    `gradient of ${w}${built ? '' : ' (none built: taken as 0)'} differs at ${failures.length}/${n} elements:\n${failures.slice(0, 8).join('\n')}`);
+}
+
+/**
+ * The float64-reference check: the reference forward must agree with onnxruntime's float32 outputs (so it is the
+ * same op), then each analytic gradient must match central differences of Σ_k reference_k · W_k taken in double.
+ */
+async function checkAgainstReference(
+  c: GraphCase, analytic: Map<string, Float64Array>, wrt: string[], feeds: Feeds, frozenValues: Record<string, Tensor64>,
+  forward: ModelProto, dt: number, opset: number,
+): Promise<void> {
+  const tol = TOL.reference;
+  const x: Record<string, Tensor64> = { ...frozenValues };
+  for (const [name, t] of Object.entries(feeds)) {
+    if (!name.startsWith('W')) x[name] = { data: Float64Array.from(t.data as Float32Array), shape: [...t.dims] };
+  }
+  const weights = c.outputs.map((_, k) => feeds[`W${k}`].data as Float64Array);
+
+  const outputsModel = modelOf(c.nodes, forward.graph!.input.filter((i) => !i.name.startsWith('W')), forward.graph!.initializer, [], opset);
+  outputsModel.graph!.output.push(...c.outputs.map((o) => makeValueInfo(o, dt, [])));
+  const outs = await session(outputsModel, 'float', 'forward');
+  try {
+    const got = await outs.run(Object.fromEntries(Object.entries(feeds).filter(([n]) => !n.startsWith('W'))));
+    c.reference!(x).forEach((ref, k) => {
+      const t = got[c.outputs[k]];
+      assert.deepEqual([...t.dims], ref.shape, `reference output ${k} shape`);
+      (t.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - ref.data[i]) <= 1e-6 + 1e-6 * Math.abs(ref.data[i]),
+        `reference forward disagrees with onnxruntime at output ${k}[${i}]: ${ref.data[i]} vs ${v}`));
+    });
+  } finally {
+    await outs.release();
+  }
+
+  const lossAt = () => c.reference!(x).reduce((s, ref, k) => s + ref.data.reduce((t, v, i) => t + v * weights[k][i], 0), 0);
+  for (const w of wrt) {
+    const v = x[w].data;
+    const a = analytic.get(w) ?? new Float64Array(v.length);
+    const failures: string[] = [];
+    for (let i = 0; i < v.length; i++) {
+      const v0 = v[i];
+      v[i] = v0 + tol.eps;
+      const lossHi = lossAt();
+      v[i] = v0 - tol.eps;
+      const lossLo = lossAt();
+      v[i] = v0;
+      const numeric = (lossHi - lossLo) / (2 * tol.eps);
+      if (!(Math.abs(a[i] - numeric) <= tol.atol + tol.rtol * Math.abs(numeric))) failures.push(`  ${w}[${i}]: analytic ${a[i]}, float64 reference ${numeric}`);
+    }
+    assertNoFailures(w, analytic.has(w), failures, v.length);
   }
 }
 
@@ -255,7 +323,9 @@ export function checkOp(c: OpCase): Promise<void> {
   });
   while (names.length && !names[names.length - 1]) names.pop(); // trailing optional inputs are left out
   const outs = Array.from({ length: c.outputs ?? 1 }, (_, i) => `out${i}`);
+  const ref = c.dtype === 'float' ? REFERENCE_OPS[c.op] : undefined;
   return gradcheck({
+    reference: ref && ((x) => [ref(names.map((n) => (n ? x[n] : null)), c.attrs ?? {})]),
     nodes: [node(c.op, names, outs, c.attrs)], inputs, outputs: (c.use ?? [0]).map((i) => outs[i]),
     opset: c.opset, dtype: c.dtype, precision: c.precision,
     probe: c.probe && Object.fromEntries(Object.entries(c.probe).map(([i, shape]) => [`in${i}`, shape])),
@@ -265,7 +335,7 @@ export function checkOp(c: OpCase): Promise<void> {
 /** Registers one node:test test per case. */
 export function testOps(cases: OpCase[]): void {
   for (const c of cases) {
-    const notes = [c.opset && `opset ${c.opset}`, c.dtype === 'float' && 'float32', c.probe && 'probed with other shapes'].filter(Boolean);
+    const notes = [c.opset && `opset ${c.opset}`, c.dtype === 'float' && (REFERENCE_OPS[c.op] ? 'float32 vs float64 reference' : 'float32'), c.probe && 'probed with other shapes'].filter(Boolean);
     test(`${c.op} ${c.name}${notes.length ? ` (${notes.join(', ')})` : ''}`, () => checkOp(c));
   }
 }

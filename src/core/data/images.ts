@@ -1,13 +1,13 @@
-// Images: decode with sharp (prebuilt libvips from npm, no downloads at install), resize, normalize to NCHW.
+// Images: decode with sharp (prebuilt libvips from npm, no downloads at install), resize as Pillow does, normalize to NCHW.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { resizePixels, type Kernel } from './resample.js';
 import type { ModelInput } from './types.js';
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 const IMAGENET_STD = [0.229, 0.224, 0.225];
 const DEFAULT_SIZE = 224;
-type Kernel = 'nearest' | 'linear' | 'cubic' | 'lanczos3';
 const KERNELS: Record<number, Kernel> = { 0: 'nearest', 2: 'linear', 3: 'cubic', 1: 'lanczos3' };
 
 /** How to turn any image into the model's pixel tensor [C,H,W]. */
@@ -76,29 +76,27 @@ const open = (src: ImageSource) => sharp(src, { failOn: 'warning' }).rotate(); /
 
 /** Decodes and preprocesses one image into a float [C,H,W] array. */
 export async function loadImage(src: ImageSource, spec: ImageSpec): Promise<Float32Array> {
-  let img = open(src);
-  if (spec.shortestEdge) {
-    const meta = await open(src).metadata();
-    const rotated = (meta.orientation ?? 1) >= 5;
-    const [w0, h0] = rotated ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
-    const scale = spec.shortestEdge / Math.min(w0, h0);
-    const w = Math.max(spec.width, Math.round(w0 * scale));
-    const h = Math.max(spec.height, Math.round(h0 * scale));
-    img = img.resize(w, h, { fit: 'fill', kernel: spec.kernel }).extract({
-      left: Math.floor((w - spec.width) / 2), top: Math.floor((h - spec.height) / 2), width: spec.width, height: spec.height,
-    });
-  } else {
-    img = img.resize(spec.width, spec.height, { fit: 'fill', kernel: spec.kernel });
-  }
-  img = spec.channels === 1 ? img.grayscale() : img.removeAlpha().toColourspace('srgb');
-  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+  const img = spec.channels === 1 ? open(src).grayscale() : open(src).removeAlpha().toColourspace('srgb');
+  const { data: decoded, info } = await img.raw().toBuffer({ resolveWithObject: true });
   const c = spec.channels;
   if (info.channels !== c) throw new Error(`decoded ${info.channels} channels, expected ${c}`);
+  // Resize as Hugging Face processors do (Pillow's resample, see resample.ts); shortest_edge then center-crops.
+  let [w, h] = [spec.width, spec.height];
+  if (spec.shortestEdge) {
+    const scale = spec.shortestEdge / Math.min(info.width, info.height);
+    w = Math.max(spec.width, Math.round(info.width * scale));
+    h = Math.max(spec.height, Math.round(info.height * scale));
+  }
+  const data = resizePixels(decoded, info.width, info.height, c, w, h, spec.kernel);
+  const left = Math.floor((w - spec.width) / 2), top = Math.floor((h - spec.height) / 2);
   // Interleaved HWC bytes → planar CHW floats (NCHW once batched).
   const plane = spec.height * spec.width;
   const out = new Float32Array(c * plane);
-  for (let p = 0; p < plane; p++) {
-    for (let k = 0; k < c; k++) out[k * plane + p] = (data[p * c + k] * spec.rescale - spec.mean[k]) / spec.std[k];
+  for (let y = 0; y < spec.height; y++) {
+    for (let x = 0; x < spec.width; x++) {
+      const at = ((y + top) * w + x + left) * c, p = y * spec.width + x;
+      for (let k = 0; k < c; k++) out[k * plane + p] = (data[at + k] * spec.rescale - spec.mean[k]) / spec.std[k];
+    }
   }
   return out;
 }
