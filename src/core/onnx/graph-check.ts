@@ -2,7 +2,7 @@ import type { GraphProto, ModelProto, TensorProto } from 'onnx-buf';
 import { UserError } from './errors.js';
 import { elementSize, numel } from './tensor.js';
 
-/** Operators of the default ONNX domain (opsets 1–20), to tell a damaged op type from one we merely lack. */
+/** Operators of the default ONNX domain (opsets 1–25, some deprecated), to tell a damaged op type from one we lack. */
 const ONNX_OPS = new Set(`Abs Acos Acosh Add AffineGrid And ArgMax ArgMin Asin Asinh Atan Atanh AveragePool BatchNormalization
 Bernoulli BitShift BitwiseAnd BitwiseNot BitwiseOr BitwiseXor BlackmanWindow Cast CastLike Ceil Celu CenterCropPad Clip Col2Im
 Compress Concat ConcatFromSequence Constant ConstantOfShape Conv ConvInteger ConvTranspose Cos Cosh CumSum DFT DeformConv
@@ -18,7 +18,8 @@ Relu Reshape Resize ReverseSequence RoiAlign Round STFT Scan Scatter ScatterElem
 SequenceEmpty SequenceErase SequenceInsert SequenceLength SequenceMap Shape Shrink Sigmoid Sign Sin Sinh Size Slice Softmax
 SoftmaxCrossEntropyLoss Softplus Softsign SpaceToDepth Split SplitToSequence Sqrt Squeeze StringConcat StringNormalizer
 StringSplit Sub Sum Tan Tanh TfIdfVectorizer ThresholdedRelu Tile TopK Transpose Trilu Unique Unsqueeze Upsample Where Xor
-Crop ImageScaler ScaledTanh ParametricSoftplus Affine GivenTensorFill MeanVarianceNormalization`.split(/\s+/));
+Crop ImageScaler ScaledTanh ParametricSoftplus Affine GivenTensorFill ConstantFill DynamicSlice GRUUnit Scale
+Attention RMSNormalization RotaryEmbedding Swish TensorScatter BitCast CumProd`.split(/\s+/));
 
 /**
  * Checks what ONNX Runtime would otherwise reject with an unnamed error, or what a damaged file can still parse
