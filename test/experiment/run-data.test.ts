@@ -66,10 +66,10 @@ test('an epoch that yields no complete batch (rows gone bad) is an error, not a 
     /epoch 0 gave no complete batch of 8 rows from 15 training rows \(10 bad rows skipped\)/);
 });
 
-/** The MLP fixture with one change made to its graph, written next to a copy of its data. */
-function damaged(change: (m: ReturnType<typeof loadModel>) => void): string {
+/** A fixture model with one change made to its graph, written to a folder of its own. */
+function damaged(change: (m: ReturnType<typeof loadModel>) => void, fixture = 'mlp.ts.onnx'): string {
   const dir = tmp('ft-damaged-');
-  const model = loadModel(path.join(FIXTURES, 'mlp.ts.onnx'));
+  const model = loadModel(path.join(FIXTURES, fixture));
   change(model);
   fs.writeFileSync(path.join(dir, 'model.onnx'), serializeModel(model));
   return path.join(dir, 'model.onnx');
@@ -87,6 +87,14 @@ test('a damaged graph that still parses is rejected at load, naming the file and
   const garbled = damaged((m) => { m.graph!.node.find((n) => n.opType === 'Relu')!.opType = 'Rel\uFFFD'; });
   assert.throws(() => inspectModel(garbled), /invalid model graph:\n {2}- node '[^']+' \(Rel\uFFFD\): 'Rel\uFFFD' is not an ONNX operator/);
 
+  // A Conv bias shortened consistently (dims and bytes agree) no longer fits the weight it goes with.
+  const bias = damaged((m) => {
+    const conv = m.graph!.node.find((n) => n.opType === 'Conv')!;
+    const b = m.graph!.initializer.find((i) => i.name === conv.input[2])!;
+    b.dims = [BigInt(Number(b.dims[0]) - 1)];
+    b.rawData = b.rawData.subarray(0, b.rawData.length - 4);
+  }, 'cnnbn.ts.onnx');
+  assert.throws(() => inspectModel(bias), /node '[^']+' \(Conv\): bias has dims \[\d+\], the weight has \d+ output channels/);
   const short = damaged((m) => { const t = m.graph!.initializer.find((i) => i.rawData.length > 8)!; t.rawData = t.rawData.subarray(0, 8); });
   assert.throws(() => inspectModel(short), /initializer '[^']+' holds 8 bytes, but dims \[[\d,]+\] need \d+/);
 });

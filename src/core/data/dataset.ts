@@ -22,9 +22,7 @@ export async function openDataset(spec: DataSpec, opts: OpenOptions): Promise<Da
   const sample = await sampleRows(train, SAMPLE_ROWS);
   if (sample.length === 0) throw new DataError(train.path, 'no usable rows');
   const plan = makePlan(train, sample, spec, opts);
-  // Rows that fail only once a batch reads them are skipped unless asked otherwise: a run should not die at
-  // step 900 for one corrupt image.
-  const bad = new BadRows(spec.skipBadRows ?? spec.onBadRow === 'skip', spec.onBadRow ? spec.onBadRow === 'skip' : (spec.skipBadRows ?? true));
+  const bad = new BadRows(spec.skipBadRows ?? false, spec.onBadRow ? spec.onBadRow === 'skip' : (spec.skipBadRows ?? false));
 
   // Labels are collected from the training file (unless fixed by the spec); eval and test must use them.
   const labelMap = plan.labelKind === 'class' ? new LabelMap(spec.labels, plan.identityLabels) : undefined;

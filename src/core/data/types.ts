@@ -52,7 +52,8 @@ export interface DataSpec {
   labels?: string[];
   /** Skip rows that cannot be read or parsed while indexing (default: an error naming the first one). */
   skipBadRows?: boolean;
-  /** Rows met bad during training (an undecodable image): skipped and counted (default), or the run stops. */
+  /** Rows found bad only when a batch reads them (an undecodable image): skipped and counted, or an error (default
+   * here: as skipBadRows; a training run skips them unless told 'fail'). */
   onBadRow?: 'skip' | 'fail';
   /** CSV/TSV only: whether the first row is a header; default: detected. */
   header?: boolean;

@@ -120,6 +120,7 @@ export function oneLine(e: unknown): string {
   return String((e as Error)?.message ?? e).split('\n')[0];
 }
 
+/** Writes a whole run.json atomically (runs themselves write through a RunWriter). */
 export async function writeRunState(runDir: string, state: RunState): Promise<void> {
   writeJsonAtomicSync(path.join(runDir, RUN_FILES.status), state);
 }

@@ -122,9 +122,12 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const model = loadModel(modelPath);
   validateGraph(model, modelPath);
   const inputs = modelInputs(model);
-  const dataset = await openDataset(spec.data, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task });
+  // A row that fails only once a batch reads it (a corrupt image) is skipped unless the experiment says otherwise:
+  // a run should not die at step 900 for one bad file.
+  const onBadRow = spec.data.onBadRow ?? 'skip';
+  const dataset = await openDataset({ ...spec.data, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task });
   const retention = spec.retention
-    ? (await openDataset({ train: spec.retention.data, labels: dataset.labels }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task })).splits.train
+    ? (await openDataset({ train: spec.retention.data, labels: dataset.labels, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task })).splits.train
     : undefined;
   const train = await withRetentionMix(spec, dataset, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task }, emit);
   const evalSets: [string, BatchSource][] = [];

@@ -2,7 +2,7 @@ import type { GraphProto, ModelProto, TensorProto } from 'onnx-buf';
 import { UserError } from './errors.js';
 import { elementSize, numel } from './tensor.js';
 
-/** Operators of the default ONNX domain (opsets 1–20), to tell a damaged op type from one we merely lack. */
+/** Operators of the default ONNX domain (opsets 1–25, some deprecated), to tell a damaged op type from one we lack. */
 const ONNX_OPS = new Set(`Abs Acos Acosh Add AffineGrid And ArgMax ArgMin Asin Asinh Atan Atanh AveragePool BatchNormalization
 Bernoulli BitShift BitwiseAnd BitwiseNot BitwiseOr BitwiseXor BlackmanWindow Cast CastLike Ceil Celu CenterCropPad Clip Col2Im
 Compress Concat ConcatFromSequence Constant ConstantOfShape Conv ConvInteger ConvTranspose Cos Cosh CumSum DFT DeformConv
@@ -18,7 +18,8 @@ Relu Reshape Resize ReverseSequence RoiAlign Round STFT Scan Scatter ScatterElem
 SequenceEmpty SequenceErase SequenceInsert SequenceLength SequenceMap Shape Shrink Sigmoid Sign Sin Sinh Size Slice Softmax
 SoftmaxCrossEntropyLoss Softplus Softsign SpaceToDepth Split SplitToSequence Sqrt Squeeze StringConcat StringNormalizer
 StringSplit Sub Sum Tan Tanh TfIdfVectorizer ThresholdedRelu Tile TopK Transpose Trilu Unique Unsqueeze Upsample Where Xor
-Crop ImageScaler ScaledTanh ParametricSoftplus Affine GivenTensorFill MeanVarianceNormalization`.split(/\s+/));
+Crop ImageScaler ScaledTanh ParametricSoftplus Affine GivenTensorFill ConstantFill DynamicSlice GRUUnit Scale
+Attention RMSNormalization RotaryEmbedding Swish TensorScatter BitCast CumProd`.split(/\s+/));
 
 /**
  * Checks what ONNX Runtime would otherwise reject with an unnamed error, or what a damaged file can still parse
@@ -34,8 +35,21 @@ export function validateGraph(model: ModelProto, file: string): void {
   throw new UserError(`${file}: invalid model graph${problems.length > 10 ? ` (${problems.length} problems, first 10)` : ''}:${shown}`);
 }
 
+/** Dims of the initializers a node reads, by input position, checked against what the op needs of them. */
+const USES: Record<string, (dims: (number[] | undefined)[]) => string | undefined> = {
+  Conv: ([, w, b]) => (w && w.length < 3 ? `weight has rank ${w.length}, Conv needs at least 3`
+    : w && b && (b.length !== 1 || b[0] !== w[0]) ? `bias has dims [${b}], the weight has ${w[0]} output channels` : undefined),
+  Gemm: ([, b]) => (b && b.length !== 2 ? `B has rank ${b.length}, Gemm needs 2` : undefined),
+  BatchNormalization: ([, ...params]) => {
+    const lens = params.filter((d): d is number[] => !!d).map((d) => d.join('×'));
+    return new Set(lens).size > 1 ? `scale, bias, mean and var have different dims (${lens.join(', ')})` : undefined;
+  },
+  LayerNormalization: ([, scale, bias]) => (scale && bias && scale.join() !== bias.join() ? `scale [${scale}] and bias [${bias}] differ` : undefined),
+};
+
 function checkGraph(graph: GraphProto, outer: Set<string>, problems: string[], file: string): void {
   const known = new Set(outer);
+  const initDims = new Map(graph.initializer.map((t) => [t.name, t.dims.map(Number)]));
   for (const i of graph.input) known.add(i.name);
   for (const t of graph.initializer) {
     known.add(t.name);
@@ -50,6 +64,8 @@ function checkGraph(graph: GraphProto, outer: Set<string>, problems: string[], f
     for (const input of node.input) {
       if (input !== '' && !known.has(input)) problems.push(`${label}: input '${input}' is not a graph input, initializer, or output of an earlier node`);
     }
+    const shapeProblem = USES[node.opType]?.(node.input.map((i) => initDims.get(i)));
+    if (shapeProblem) problems.push(`${label}: ${shapeProblem}`);
     for (const attr of node.attribute) {
       for (const sub of [...(attr.g ? [attr.g] : []), ...attr.graphs]) checkGraph(sub, known, problems, file);
     }
