@@ -143,14 +143,16 @@ class FineTune {
       this.notified.add(run.id);
       this.output.error(`run ${run.runDir ?? run.request.label} failed: ${run.error}`);
       for (const line of run.log) this.output.appendLine(`  ${line}`);
-      void vscode.window.showErrorMessage(`Fine-tune run ${name} failed: ${(run.error ?? 'unknown error').split('\n')[0]}`, 'Show log').then((a) => {
+      void vscode.window.showErrorMessage(`Fine-tune ${run.request.label} (${name}) failed: ${(run.error ?? 'unknown error').split('\n')[0]}`, 'Show log').then((a) => {
         if (a) this.showLog(run.runDir);
       });
     } else if (run.status === 'completed' || run.status === 'stopped') {
       this.notified.add(run.id);
-      const rec = this.records.find((r) => r.runDir === run.runDir);
-      const best = formatEval(bestEval(rec?.evals ?? []));
-      void vscode.window.showInformationMessage(`Fine-tune run ${name} ${run.status} at step ${run.step}${best ? ` (${best})` : ''}.`, 'Open panel').then((a) => {
+      // Read the run's last evals first, so the message and the tree agree.
+      void this.refresh().then(async () => {
+        const rec = this.records.find((r) => r.runDir === run.runDir);
+        const best = formatEval(bestEval(rec?.evals ?? []));
+        const a = await vscode.window.showInformationMessage(`Fine-tune ${run.request.label} (${name}) ${run.status} at step ${run.step}${best ? `, best ${best}` : ''}.`, 'Open panel');
         if (a && run.runDir) this.openPanel({ section: 'curves', runDirs: [run.runDir] });
       });
     }
