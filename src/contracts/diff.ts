@@ -12,6 +12,8 @@ const predictions = obj({
   /** 'ok' when both checkpoints saved predictions; otherwise which ones lack them. */
   missing: arr(str),
   compared: int,
+  /** All flips; `flipped` lists the first of them. */
+  total: int,
   flipped: arr(flip),
   /** Flips of a wrong prediction to the right label, and the reverse. */
   fixed: int,

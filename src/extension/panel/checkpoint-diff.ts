@@ -129,6 +129,6 @@ export async function diffCheckpoints(aDir: string, bDir: string, infos: ParamIn
 
   const [preda, predb] = await Promise.all([readPredictions(aDir), readPredictions(bDir)]);
   const missing = [...(preda ? [] : [a.label]), ...(predb ? [] : [b.label])];
-  const flips = preda && predb ? flippedPredictions(preda, predb, await readLabels(runB)) : { compared: 0, flipped: [], fixed: 0, broken: 0 };
+  const flips = preda && predb ? flippedPredictions(preda, predb, await readLabels(runB)) : { compared: 0, total: 0, flipped: [], fixed: 0, broken: 0 };
   return { type: 'diff/result', a, b, modules, topParams, metrics, predictions: { missing, ...flips } };
 }

@@ -1,6 +1,7 @@
 // Worker-thread entry of the panel's heavy jobs (bundled as dist/panel-worker.cjs).
 import { parentPort } from 'node:worker_threads';
-import { runJob, type JobRequest } from './jobs.js';
+import type { JobRequest } from './jobs.js';
+import { runJob } from './jobs-run.js';
 
 parentPort?.on('message', async ({ id, req }: { id: number; req: JobRequest }) => {
   try {

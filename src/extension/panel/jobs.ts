@@ -1,62 +1,20 @@
 // The panel's heavy work (scanning a dataset, loading a model, diffing two checkpoints), run in a worker thread so
-// the extension host never stalls; `inProcessJobs` runs the same code in-thread (tests, the bench).
+// the extension host never stalls (jobs-run.ts is the work itself; `inProcessJobs` there runs it in-thread).
 import { Worker } from 'node:worker_threads';
-import * as path from 'node:path';
-import { readFile } from 'node:fs/promises';
-import { inspectModel } from '../../cli/inspect.js';
-import { previewDataset, type Preview, type PreviewOptions } from '../../core/data/index.js';
-import { RUN_FILES } from '../../core/experiment/run-dir.js';
-import type { ModuleNode, ParamInfo } from '../../core/module-tree.js';
+import type { Preview, PreviewOptions } from '../../core/data/types.js';
+import type { ParamInfo } from '../../core/module-tree.js';
 import type { DiffResult } from '../../contracts/diff.js';
-import { diffCheckpoints } from './checkpoint-diff.js';
 
 export type JobRequest =
   | { kind: 'preview'; file: string; opts: PreviewOptions }
   | { kind: 'params'; model: string }
   | { kind: 'diff'; a: string; b: string };
-type JobResult<R extends JobRequest> = R extends { kind: 'preview' } ? Preview : R extends { kind: 'params' } ? ParamInfo[] : DiffResult;
+export type JobResult<R extends JobRequest> = R extends { kind: 'preview' } ? Preview : R extends { kind: 'params' } ? ParamInfo[] : DiffResult;
 
 export interface PanelJobs {
   run<R extends JobRequest>(req: R): Promise<JobResult<R>>;
   dispose(): void;
 }
-
-/** Parameters in model order, as `finetune inspect` lists them. */
-export function modelParams(model: string): ParamInfo[] {
-  const out: ParamInfo[] = [];
-  const walk = (n: ModuleNode) => {
-    out.push(...n.params);
-    n.children.forEach(walk);
-  };
-  walk(inspectModel(model).tree);
-  return out;
-}
-
-/** The model a checkpoint's run trained, from the run's experiment.json, for module names; none if unreadable. */
-async function runModelParams(checkpointDir: string): Promise<ParamInfo[]> {
-  try {
-    const exp = JSON.parse(await readFile(path.join(path.dirname(path.dirname(checkpointDir)), RUN_FILES.experiment), 'utf8'));
-    return typeof exp.model === 'string' ? modelParams(exp.model) : [];
-  } catch {
-    return [];
-  }
-}
-
-export async function runJob(req: JobRequest): Promise<unknown> {
-  switch (req.kind) {
-    case 'preview':
-      return previewDataset(req.file, req.opts);
-    case 'params':
-      return modelParams(req.model);
-    case 'diff':
-      return diffCheckpoints(req.a, req.b, await runModelParams(req.b));
-  }
-}
-
-export const inProcessJobs: PanelJobs = {
-  run: (req) => runJob(req) as never,
-  dispose() {},
-};
 
 /** Jobs in a worker thread started from `workerFile` (the bundled jobs-worker); one job at a time per kind is the
  * caller's business, the worker takes them in order. */

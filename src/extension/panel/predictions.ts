@@ -32,9 +32,9 @@ export async function readPredictions(checkpointDir: string): Promise<SplitPredi
 /** Most flips sent to the panel; the counts cover all of them. */
 export const MAX_FLIPS = 500;
 
-export function flippedPredictions(a: SplitPredictions[], b: SplitPredictions[], labels: string[] = []): { compared: number; flipped: Flip[]; fixed: number; broken: number } {
+export function flippedPredictions(a: SplitPredictions[], b: SplitPredictions[], labels: string[] = []): { compared: number; total: number; flipped: Flip[]; fixed: number; broken: number } {
   const name = (id: number | null) => (id === null ? null : labels[id] ?? String(id));
-  let compared = 0, fixed = 0, broken = 0;
+  let compared = 0, total = 0, fixed = 0, broken = 0;
   const flipped: Flip[] = [];
   for (const sb of b) {
     const sa = a.find((s) => s.split === sb.split);
@@ -45,6 +45,7 @@ export function flippedPredictions(a: SplitPredictions[], b: SplitPredictions[],
       if (!ra) continue;
       compared++;
       if (ra.prediction === rb.prediction) continue;
+      total++;
       const label = rb.label ?? ra.label;
       if (label !== null && rb.prediction === label) fixed++;
       if (label !== null && ra.prediction === label) broken++;
@@ -57,5 +58,5 @@ export function flippedPredictions(a: SplitPredictions[], b: SplitPredictions[],
       }
     }
   }
-  return { compared, flipped, fixed, broken };
+  return { compared, total, flipped, fixed, broken };
 }
