@@ -16,12 +16,12 @@ export type PanelView =
   | { section: 'diff'; a: string; b: string }; // two checkpoint dirs
 
 const panelView: Check<PanelView> = (v, at) => {
-  const section = oneOf(...SECTIONS)((v as { section?: unknown } | null)?.section, `${at}.section`);
+  const section = oneOf(...SECTIONS)((v as { section?: unknown } | null)?.section, { up: at, key: 'section' });
   const o = v as Record<string, unknown>;
-  if (section === 'preview') return { section, file: str(o.file, `${at}.file`) };
-  if (section === 'model') return { section, experimentFile: str(o.experimentFile, `${at}.experimentFile`) };
-  if (section === 'curves') return { section, runDirs: arr(str)(o.runDirs, `${at}.runDirs`) };
-  return { section, a: str(o.a, `${at}.a`), b: str(o.b, `${at}.b`) };
+  if (section === 'preview') return { section, file: str(o.file, { up: at, key: 'file' }) };
+  if (section === 'model') return { section, experimentFile: str(o.experimentFile, { up: at, key: 'experimentFile' }) };
+  if (section === 'curves') return { section, runDirs: arr(str)(o.runDirs, { up: at, key: 'runDirs' }) };
+  return { section, a: str(o.a, { up: at, key: 'a' }), b: str(o.b, { up: at, key: 'b' }) };
 };
 
 /** The section the host shows; `view` undefined: the section without content yet. */

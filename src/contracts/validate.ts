@@ -3,11 +3,19 @@
 
 export class ContractError extends Error {}
 
-export type Check<T> = (v: unknown, at: string) => T;
+/** Where a value sits in a message; built as a chain and spelled out only for an error, since a message of
+ * 100,000 metric rows must validate in milliseconds. */
+export type Path = string | { up: Path; key: string | number };
+export type Check<T> = (v: unknown, at: Path) => T;
 
-const fail = (at: string, want: string, v: unknown): never => {
+export function pathText(at: Path): string {
+  if (typeof at === 'string') return at;
+  return typeof at.key === 'number' ? `${pathText(at.up)}[${at.key}]` : `${pathText(at.up)}.${at.key}`;
+}
+
+const fail = (at: Path, want: string, v: unknown): never => {
   const got = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-  throw new ContractError(`${at}: expected ${want}, got ${got}`);
+  throw new ContractError(`${pathText(at)}: expected ${want}, got ${got}`);
 };
 
 export const str: Check<string> = (v, at) => (typeof v === 'string' ? v : fail(at, 'a string', v));
@@ -24,13 +32,15 @@ export const oneOf = <T extends string>(...values: readonly T[]): Check<T> => (v
 
 export const arr = <T>(c: Check<T>): Check<T[]> => (v, at) => {
   if (!Array.isArray(v)) return fail(at, 'an array', v);
-  return v.map((x, i) => c(x, `${at}[${i}]`));
+  const out = new Array<T>(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = c(v[i], { up: at, key: i });
+  return out;
 };
 
 export const record = <T>(c: Check<T>): Check<Record<string, T>> => (v, at) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(at, 'an object', v);
   const out: Record<string, T> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = c(x, `${at}.${k}`);
+  for (const [k, x] of Object.entries(v)) out[k] = c(x, { up: at, key: k });
   return out;
 };
 
@@ -44,14 +54,17 @@ type Out<S extends Shape> = Flat<
 >;
 
 /** An object with these fields (others are dropped, so nothing unchecked travels further). */
-export const obj = <S extends Shape>(shape: S): Check<Out<S>> => (v, at) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(at, 'an object', v);
-  const out: Record<string, unknown> = {};
-  for (const [k, c] of Object.entries(shape)) {
-    const x = c((v as Record<string, unknown>)[k], `${at}.${k}`);
-    if (x !== undefined) out[k] = x;
-  }
-  return out as Out<S>;
+export const obj = <S extends Shape>(shape: S): Check<Out<S>> => {
+  const fields = Object.entries(shape);
+  return (v, at) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(at, 'an object', v);
+    const out: Record<string, unknown> = {};
+    for (const [k, c] of fields) {
+      const x = c((v as Record<string, unknown>)[k], { up: at, key: k });
+      if (x !== undefined) out[k] = x;
+    }
+    return out as Out<S>;
+  };
 };
 
 /** One message type: an object whose `type` is `type`, with the other fields of `shape`. */

@@ -31,15 +31,22 @@ export function globsFor(params: ParamInfo[], oldGlobs: string[], frozen: Set<st
     node.children.forEach(visit);
   };
   visit(moduleTree(params));
-  return out;
+  // A kept glob that the new module globs cover (e.g. everything frozen now: `*`) is dropped.
+  const added = frozenSet(params, out.slice(kept.length));
+  const subsumed = (g: string) => params.some((p) => matchesAny(p, [g])) && params.every((p) => added.has(p.name) || !matchesAny(p, [g]));
+  return [...kept.filter((g) => !subsumed(g)), ...out.slice(kept.length)];
 }
+
+const HEAD_NAMES = /(^|\.)(classifier|head|heads|lm_head|fc|score|logits|output|out_proj|cls|pre_classifier)$/i;
 
 const numbered = (n: ModuleNode) => n.children.length >= 2 && n.children.every((c) => /^\d+$/.test(c.name));
 
-/** The repeated blocks, bottom first: children of the numbered container holding the most parameters. */
+/** The repeated blocks, bottom first: children of the numbered container holding the most parameters (outside
+ * the head, whose own numbered layers are not the body's blocks). */
 export function findBlocks(params: ParamInfo[]): string[] {
   let best: ModuleNode | undefined;
   const visit = (n: ModuleNode) => {
+    if (HEAD_NAMES.test(n.name)) return;
     if (numbered(n) && (!best || n.paramCount > best.paramCount)) best = n;
     n.children.forEach(visit);
   };
@@ -47,8 +54,6 @@ export function findBlocks(params: ParamInfo[]): string[] {
   if (!best) return [];
   return [...best.children].sort((a, b) => Number(a.name) - Number(b.name)).map((c) => c.path);
 }
-
-const HEAD_NAMES = /(^|\.)(classifier|head|heads|lm_head|fc|score|logits|output|out_proj|cls|pre_classifier)$/i;
 
 /**
  * The head: top-level modules named like one (classifier, fc, lm_head…), else the last top-level module in graph

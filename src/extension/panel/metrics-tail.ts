@@ -7,7 +7,7 @@ import { RUN_FILES } from '../../core/experiment/run-dir.js';
 import type { MetricRow } from '../../contracts/curves.js';
 
 /** Reads at most this much per call, so one call never holds the host for long; the caller loops. */
-const CHUNK = 4 * 1024 * 1024;
+const CHUNK = 512 * 1024;
 
 export interface TailRead {
   rows: MetricRow[];
@@ -65,16 +65,22 @@ export class MetricsTail {
 export function parseMetricLines(text: string): { rows: MetricRow[]; skipped: number } {
   const rows: MetricRow[] = [];
   let skipped = 0;
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let o: Record<string, unknown>;
-    try {
-      o = JSON.parse(line);
-    } catch {
-      skipped++;
-      continue;
-    }
-    if (typeof o !== 'object' || o === null || typeof o.step !== 'number') {
+  const lines = text.split('\n').filter((l) => l.trim());
+  let objects: unknown[];
+  try {
+    objects = JSON.parse(`[${lines.join(',')}]`); // one parse for the whole chunk: several times faster
+  } catch {
+    objects = lines.map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return undefined; // a torn line
+      }
+    });
+  }
+  for (const value of objects) {
+    const o = value as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || Array.isArray(o) || typeof o.step !== 'number') {
       skipped++;
       continue;
     }

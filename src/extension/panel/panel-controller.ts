@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { PanelView } from '../../contracts/panel.js';
 import type { PanelDeps } from './deps.js';
 import { workerJobs } from './jobs.js';
+import { panelHtml } from './panel-html.js';
 import { PanelHost } from './panel-host.js';
 
 export type { PanelView };
@@ -73,27 +74,6 @@ export class PanelController {
 }
 
 function html(webview: vscode.Webview, root: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('base64');
   const src = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
-  const csp = [
-    "default-src 'none'",
-    `img-src ${webview.cspSource} data:`,
-    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-    `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" nonce="${nonce}" href="${src('panel.css')}">
-<title>Fine-tune</title>
-</head>
-<body>
-<div id="app" data-testid="panel-root"></div>
-<script nonce="${nonce}" src="${src('panel.js')}"></script>
-</body>
-</html>`;
+  return panelHtml({ cspSource: webview.cspSource, script: src('panel.js'), style: src('panel.css'), nonce: randomBytes(16).toString('base64') });
 }
