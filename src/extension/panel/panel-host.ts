@@ -63,7 +63,7 @@ export class PanelHost {
     this.post({ type: 'panel/show', section: this.section });
     if (view && 'file' in view) await this.sendPreview();
     if (view && 'experimentFile' in view) await this.sendModel();
-    if (view && 'runDirs' in view) await this.sendCurves(false);
+    if (view && 'runDirs' in view) await this.sendCurves();
     if (view && 'a' in view) await this.sendDiff();
   }
 
@@ -102,7 +102,7 @@ export class PanelHost {
         return this.editModel(m);
       case 'curves/show':
         this.setShownRuns(m.runDirs, false);
-        return this.sendCurves(true);
+        return this.sendCurves();
       case 'curves/export': {
         const data = m.format === 'png' ? Buffer.from(m.data.replace(/^data:image\/png;base64,/, ''), 'base64') : m.data;
         await this.ui.saveFile(m.name, data);
@@ -121,7 +121,7 @@ export class PanelHost {
     await Promise.all([
       this.preview && this.sendPreview(),
       this.model && this.sendModel(),
-      this.sendCurves(true),
+      this.sendCurves(),
       this.sendDiff(),
     ]);
   }
@@ -200,15 +200,14 @@ export class PanelHost {
     }
   }
 
-  private async sendCurves(withList: boolean): Promise<void> {
-    if (withList) {
-      const available = await this.deps.listRuns().catch(() => []);
-      this.post({
-        type: 'curves/runs',
-        available: available.map((r) => ({ runDir: r.runDir, label: r.label, status: r.status })),
-        shown: [...this.runs.keys()],
-      });
-    }
+  /** The run list, then every shown run from the start of its metrics. */
+  private async sendCurves(): Promise<void> {
+    const available = await this.deps.listRuns().catch(() => []);
+    this.post({
+      type: 'curves/runs',
+      available: available.map((r) => ({ runDir: r.runDir, label: r.label, status: r.status })),
+      shown: [...this.runs.keys()],
+    });
     await Promise.all([...this.runs.keys()].map(async (runDir) => {
       const r = this.runs.get(runDir)!;
       const exp = await readRunExperiment(runDir);
