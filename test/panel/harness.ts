@@ -17,9 +17,23 @@ declare const window: any;
 declare const document: any;
 type Page = any;
 
+// A few of VS Code's Dark Modern / Light Modern theme colours (the real workbench defines them all).
 const THEMES = {
-  dark: { '--vscode-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f', '--vscode-descriptionForeground': '#9d9d9d', '--vscode-charts-blue': '#3794ff', '--vscode-charts-orange': '#d18616', '--vscode-editorWidget-border': '#454545', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px' },
-  light: { '--vscode-foreground': '#3b3b3b', '--vscode-editor-background': '#ffffff', '--vscode-descriptionForeground': '#717171', '--vscode-charts-blue': '#1a85ff', '--vscode-charts-orange': '#c27d1a', '--vscode-editorWidget-border': '#c8c8c8', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px' },
+  dark: {
+    '--vscode-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f', '--vscode-descriptionForeground': '#9d9d9d', '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-orange': '#d18616', '--vscode-editorWidget-border': '#454545', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px',
+    '--vscode-button-background': '#0078d4', '--vscode-button-foreground': '#ffffff', '--vscode-button-secondaryBackground': '#313131', '--vscode-button-secondaryForeground': '#cccccc',
+    '--vscode-dropdown-background': '#313131', '--vscode-dropdown-foreground': '#cccccc', '--vscode-dropdown-border': '#3c3c3c', '--vscode-input-background': '#313131', '--vscode-input-foreground': '#cccccc',
+    '--vscode-panelTitle-activeForeground': '#e7e7e7', '--vscode-panelTitle-inactiveForeground': '#9d9d9d', '--vscode-panelTitle-activeBorder': '#0078d4',
+  },
+  light: {
+    '--vscode-foreground': '#3b3b3b', '--vscode-editor-background': '#ffffff', '--vscode-descriptionForeground': '#717171', '--vscode-charts-blue': '#1a85ff',
+    '--vscode-charts-orange': '#c27d1a', '--vscode-editorWidget-border': '#c8c8c8', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px',
+    '--vscode-button-background': '#005fb8', '--vscode-button-foreground': '#ffffff', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b',
+    '--vscode-dropdown-background': '#ffffff', '--vscode-dropdown-foreground': '#3b3b3b', '--vscode-dropdown-border': '#cecece', '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#3b3b3b',
+    '--vscode-settings-checkboxBackground': '#f8f8f8', '--vscode-settings-checkboxForeground': '#3b3b3b', '--vscode-settings-checkboxBorder': '#cecece',
+    '--vscode-panelTitle-activeForeground': '#3b3b3b', '--vscode-panelTitle-inactiveForeground': '#3b3b3b', '--vscode-panelTitle-activeBorder': '#005fb8',
+  },
 };
 
 async function main(): Promise<void> {
@@ -30,13 +44,16 @@ async function main(): Promise<void> {
   let index = '';
   const server = http.createServer((req, res) => {
     if (req.url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(index);
+    // The theme's colours as VS Code gives them: variables on the root element, set before the script runs.
+    if (req.url === '/theme.css') return void res.writeHead(200, { 'content-type': 'text/css' }).end(`:root { ${Object.entries(THEMES[theme]).map(([k, v]) => `${k}: ${v};`).join(' ')} }`);
     const f = path.join(webroot, path.basename(new URL(req.url!, 'http://x').pathname));
     if (!fs.existsSync(f)) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': f.endsWith('.css') ? 'text/css' : 'text/javascript' }).end(fs.readFileSync(f));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  index = panelHtml({ cspSource: origin, script: `${origin}/panel.js`, style: `${origin}/panel.css`, nonce: 'harnessnonce' });
+  index = panelHtml({ cspSource: origin, script: `${origin}/panel.js`, style: `${origin}/panel.css`, nonce: 'harnessnonce' })
+    .replace('<title>', `<link rel="stylesheet" href="${origin}/theme.css">\n<title>`);
 
   // Data: a live-looking run with 100k steps, a second run, checkpoints with predictions, a tiny CSV.
   const big = await digitsRun({ metrics: metricLines(100_000, { evalEvery: 5000, retention: 'retention (digits 0-4)' }) });
@@ -62,15 +79,14 @@ async function main(): Promise<void> {
     { saveFile: async () => true },
   );
   await page.exposeBinding('__toHost', (_src: unknown, m: unknown) => void host.receive(m));
-  await page.addInitScript((vars: Record<string, string>) => {
+  await page.addInitScript(() => {
     let state: unknown;
     window.acquireVsCodeApi = () => ({
       postMessage: (m: unknown) => window.__toHost(m),
       getState: () => state,
       setState: (s: unknown) => (state = s),
     });
-    document.addEventListener('DOMContentLoaded', () => Object.entries(vars).forEach(([k, v]) => document.documentElement.style.setProperty(k, v)));
-  }, THEMES[theme]);
+  });
   await page.goto(`${origin}/`);
 
   process.on('unhandledRejection', (e) => errors.push(String(e)));

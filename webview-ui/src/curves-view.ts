@@ -33,6 +33,30 @@ export class CurvesView {
     this.status = h('p', { class: 'muted', testid: 'curve-summary', 'aria-live': 'polite', text: 'No run shown yet: pick runs below or open one from the Experiments tree.' });
     clear(root, this.controls(), this.runList, this.status, h('div', { class: 'charts' }, CHARTS.map((c) => this.chartBox(c))));
     new ResizeObserver(() => this.schedule()).observe(root);
+    // VS Code marks a theme change on body's class (vscode-light, vscode-dark, vscode-high-contrast) and style.
+    new MutationObserver(() => {
+      this.applyTheme();
+      this.schedule();
+    }).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+    this.applyTheme();
+  }
+
+  /** Axis, grid and legend colours from the theme's variables. */
+  private applyTheme(): void {
+    const fg = cssVar('--vscode-foreground', '#888');
+    const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
+    for (const { chart } of this.charts.values()) {
+      const o = chart.options as unknown as {
+        scales: Record<'x' | 'y', { ticks: { color: string }; grid: { color: string }; title?: { color: string } }>;
+        plugins: { legend: { labels: { color: string } } };
+      };
+      for (const axis of [o.scales.x, o.scales.y]) {
+        axis.ticks.color = fg;
+        axis.grid.color = grid;
+        if (axis.title) axis.title.color = fg;
+      }
+      o.plugins.legend.labels.color = fg;
+    }
   }
 
   private controls(): HTMLElement {
@@ -130,7 +154,6 @@ export class CurvesView {
   }
   private redraw(): void {
     const colors = new Map([...this.store.runs.keys()].map((d, i) => [d, cssVar(PALETTE[i % PALETTE.length], FALLBACK[i % FALLBACK.length])]));
-    const summaries: string[] = [];
     for (const spec of CHARTS) {
       const c = this.charts.get(spec.id)!;
       const width = Math.max(50, c.chart.chartArea?.width ?? c.box.clientWidth ?? 600);
@@ -150,9 +173,10 @@ export class CurvesView {
       c.summary.textContent = text;
       c.chart.canvas.setAttribute('aria-label', `${spec.title}: ${text}`);
       c.chart.canvas.dataset.points = String(lines.filter((l) => !l.smoothed).reduce((n, l) => n + l.total, 0));
-      if (!c.box.hidden) summaries.push(`${spec.title} — ${text}`);
     }
-    this.status.textContent = this.store.runs.size ? summaries.join(' | ') : 'No run shown yet: pick runs below or open one from the Experiments tree.';
+    this.status.textContent = this.store.runs.size
+      ? `Showing ${[...this.store.runs.values()].map((r) => `${r.label} (${r.status}, ${r.points('loss')} steps${r.skipped ? `, ${r.skipped} unreadable lines` : ''})`).join('; ')}`
+      : 'No run shown yet: pick runs below or open one from the Experiments tree.';
     this.status.dataset.runs = String(this.store.runs.size);
   }
 }

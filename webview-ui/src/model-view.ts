@@ -68,7 +68,7 @@ export class ModelView {
 
   private presets(s: ModelState): HTMLElement {
     const n = getUiState().lastBlocks ?? 2;
-    const blocks = h('vscode-textfield', { type: 'number', min: 0, max: s.blocks.length, value: n, testid: 'preset-blocks-n', 'aria-label': 'Number of last blocks to train', class: 'narrow' });
+    const blocks = h('input', { type: 'number', min: 0, max: s.blocks.length, step: 1, value: n, testid: 'preset-blocks-n', 'aria-label': 'Number of last blocks to train', class: 'narrow num' });
     const button = (preset: 'head' | 'lastBlocks' | 'all' | 'none', label: string, extra?: () => number) =>
       h('vscode-button', { testid: `preset-${preset}`, secondary: true, onclick: () => post({ type: 'model/preset', preset, ...(extra ? { blocks: extra() } : {}) }) }, label);
     const count = () => {
@@ -124,13 +124,13 @@ export class ModelView {
     const rows = draft.map((g, i) => {
       const match = h('vscode-textfield', { value: g.match.join(', '), 'aria-label': `Group ${i + 1} globs`, testid: `group-match-${i}` });
       match.addEventListener('change', () => (g.match = (match as unknown as { value: string }).value.split(',').map((x) => x.trim()).filter(Boolean)));
-      const scale = h('vscode-textfield', { type: 'number', step: 'any', min: 0, value: g.lrScale ?? 1, 'aria-label': `Group ${i + 1} learning-rate scale`, testid: `group-scale-${i}`, class: 'narrow' });
+      const scale = h('input', { type: 'number', step: 'any', min: 0, value: g.lrScale ?? 1, 'aria-label': `Group ${i + 1} learning-rate scale`, testid: `group-scale-${i}`, class: 'narrow num' });
       scale.addEventListener('change', () => (g.lrScale = Number((scale as unknown as { value: string }).value) || 1));
       return h('div', { class: 'group-row', testid: 'lr-group' }, match, ' × ', scale,
         h('span', { class: 'muted', text: s.lr ? ` = ${fmtNum(s.lr * (g.lrScale ?? 1), 3)}` : '' }),
         h('vscode-button', { secondary: true, 'aria-label': `Remove group ${i + 1}`, onclick: () => { draft.splice(i, 1); this.render(); } }, 'Remove'));
     });
-    const factor = h('vscode-textfield', { type: 'number', step: 'any', min: 0, value: 0.5, class: 'narrow', 'aria-label': 'Learning-rate factor per block, top-down', testid: 'discriminative-factor' });
+    const factor = h('input', { type: 'number', step: 'any', min: 0, value: 0.5, class: 'narrow num', 'aria-label': 'Learning-rate factor per block, top-down', testid: 'discriminative-factor' });
     return h('section', { testid: 'lr-groups' },
       h('h3', { text: 'Learning rate per group (discriminative fine-tuning)' }),
       h('p', { class: 'muted', text: 'Globs on parameter names or module paths; the first matching group wins; others use the base rate.' }),

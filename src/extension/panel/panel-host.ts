@@ -24,7 +24,7 @@ export interface HostUi {
 }
 
 type RunStatusName = CurveRunInfo['status'];
-interface ShownRun { tail: MetricsTail; status: RunStatusName; pumping?: Promise<void>; again?: boolean }
+interface ShownRun { tail: MetricsTail; status: RunStatusName; label: string; pumping?: Promise<void>; again?: boolean }
 
 /** How often shown runs are polled for new metrics rows (runs trained elsewhere have no events). */
 export const POLL_MS = 1000;
@@ -193,7 +193,7 @@ export class PanelHost {
         if (!quiet && this.ready) this.post({ type: 'curves/remove', runDir: d });
       }
     }
-    for (const d of runDirs) if (!this.runs.has(d)) this.runs.set(d, { tail: new MetricsTail(d), status: 'unknown' });
+    for (const d of runDirs) if (!this.runs.has(d)) this.runs.set(d, { tail: new MetricsTail(d), status: 'unknown', label: path.basename(d) });
     if (this.runs.size && !this.timer) {
       this.timer = setInterval(() => this.poll(), POLL_MS);
       this.timer.unref?.();
@@ -208,10 +208,11 @@ export class PanelHost {
       available: available.map((r) => ({ runDir: r.runDir, label: r.label, status: r.status })),
       shown: [...this.runs.keys()],
     });
+    const labels = new Map(available.map((r) => [r.runDir, r.label]));
     await Promise.all([...this.runs.keys()].map(async (runDir) => {
       const r = this.runs.get(runDir)!;
-      const exp = await readRunExperiment(runDir);
-      this.post({ type: 'curves/reset', runDir, label: path.basename(runDir), task: exp.task, retention: exp.retention });
+      r.label = labels.get(runDir) ?? path.basename(runDir);
+      this.post({ type: 'curves/reset', runDir, label: r.label, ...(await readRunExperiment(runDir)) });
       r.status = 'unknown';
       r.tail = new MetricsTail(runDir);
       await this.pump(runDir);
@@ -237,7 +238,7 @@ export class PanelHost {
           for (;;) {
             const read = await r.tail.read();
             if (this.runs.get(runDir) !== r) return;
-            if (read.restarted) this.post({ type: 'curves/reset', runDir, label: path.basename(runDir), ...(await readRunExperiment(runDir)) });
+            if (read.restarted) this.post({ type: 'curves/reset', runDir, label: r.label, ...(await readRunExperiment(runDir)) });
             if (read.rows.length || read.skipped) this.post({ type: 'curves/append', runDir, rows: read.rows, ...(read.skipped ? { skipped: read.skipped } : {}) });
             if (!read.more) break;
           }
