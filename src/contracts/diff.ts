@@ -7,7 +7,8 @@ const paramChange = obj({ name: str, path: str, rel: num, delta: num, norm: num 
 const evalSide = obj({ loss: opt(num), accuracy: opt(num) });
 const metricPair = obj({ split: str, a: nullable(evalSide), b: nullable(evalSide) });
 const side = obj({ prediction: int, confidence: num, name: str });
-const flip = obj({ split: str, index: int, label: nullable(str), example: opt(str), a: side, b: side });
+/** `image`: a thumbnail (data: URL) when the example is an image path. */
+const flip = obj({ split: str, index: int, label: nullable(str), example: opt(str), image: opt(str), a: side, b: side });
 const predictions = obj({
   /** 'ok' when both checkpoints saved predictions; otherwise which ones lack them. */
   missing: arr(str),

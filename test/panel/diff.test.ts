@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { changeStats, diffCheckpoints, moduleChanges } from '../../src/extension/panel/checkpoint-diff.js';
 import { flippedPredictions, PREDICTIONS_FILE, readPredictions, type SplitPredictions } from '../../src/extension/panel/predictions.js';
-import { digitsRun } from './fixtures.js';
+import { digitsRun, REPO } from './fixtures.js';
 
 test('‖ΔW‖/‖W‖ per parameter and per module, over the module’s parameters together', () => {
   const a = new Map([['m.w', Float32Array.from([3, 4])], ['m.b', Float32Array.from([0])], ['n.w', Float32Array.from([1, 1])]]);
@@ -46,6 +46,15 @@ test('two checkpoints of a run with frozen features: frozen modules at zero, cla
   assert.deepEqual(d.predictions.missing, []);
   assert.equal(d.predictions.flipped.length, 4);
   assert.equal(d.predictions.flipped[0].b.name, '0');
+
+  // Image examples come with a thumbnail the webview can show; an unreadable one keeps its path only.
+  const png = path.join(REPO, 'examples', 'digits', 'target', 'validation', '5', fs.readdirSync(path.join(REPO, 'examples', 'digits', 'target', 'validation', '5'))[0]);
+  const withImages = (p: SplitPredictions[]) => p.map((s) => ({ ...s, rows: s.rows.map((r) => ({ ...r, example: r.index === 0 ? png : r.index === 1 ? 'missing.png' : r.example })) }));
+  fs.writeFileSync(path.join(run.checkpoints[1], PREDICTIONS_FILE), JSON.stringify(withImages(preds(0))));
+  const img = await diffCheckpoints(run.checkpoints[0], run.checkpoints[1], run.params);
+  assert.match(img.predictions.flipped[0].image ?? '', /^data:image\/jpeg;base64,/);
+  assert.equal(img.predictions.flipped[1].image, undefined);
+  assert.equal(img.predictions.flipped[1].example, 'missing.png');
 
   fs.rmSync(path.join(run.checkpoints[0], PREDICTIONS_FILE));
   const none = await diffCheckpoints(run.checkpoints[0], run.checkpoints[1], run.params);

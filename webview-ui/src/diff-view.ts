@@ -83,7 +83,8 @@ export class DiffView {
       h('h3', { text: `Flipped predictions: ${fmtInt(p.total)} of ${fmtInt(p.compared)} examples${p.total > p.flipped.length ? ` (first ${p.flipped.length} listed)` : ''}` }),
       h('p', { class: 'muted', testid: 'flip-counts' }, `${fmtInt(p.fixed)} now right, ${fmtInt(p.broken)} now wrong`),
       h('ul', { class: 'flips', testid: 'flipped-list' }, p.flipped.map((f) => h('li', { testid: 'flipped-row', 'data-index': f.index, 'data-split': f.split },
-        f.example && /\.(png|jpe?g)$/i.test(f.example) ? h('span', { class: 'muted', text: f.example }) : h('q', { text: f.example ?? `#${f.index}` }),
+        f.image ? h('img', { src: f.image, alt: f.example ?? `example ${f.index}`, class: 'thumb', title: f.example })
+          : f.example && /\.(png|jpe?g)$/i.test(f.example) ? h('span', { class: 'muted', text: f.example }) : h('q', { text: f.example ?? `#${f.index}` }),
         h('span', { class: 'flip' }, ` ${f.split} #${f.index}`, f.label !== null ? ` · label ${f.label}` : '', ` · ${f.a.name} (${pct(f.a.confidence)}) → `,
           h('strong', { class: f.label === f.b.name ? 'right' : f.label === f.a.name ? 'wrong' : '', text: `${f.b.name} (${pct(f.b.confidence)})` }))))),
     );

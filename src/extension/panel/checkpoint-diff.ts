@@ -6,7 +6,8 @@ import { MODEL_FILE, STATE_FILE } from '../../core/checkpoints/checkpoint.js';
 import { decodeSafetensors } from '../../core/checkpoints/safetensors.js';
 import { readMetrics, RUN_FILES } from '../../core/experiment/run-dir.js';
 import type { ParamInfo } from '../../core/module-tree.js';
-import type { CheckpointRef, DiffResult, ModuleChange, ParamChange } from '../../contracts/diff.js';
+import type { CheckpointRef, DiffResult, Flip, ModuleChange, ParamChange } from '../../contracts/diff.js';
+import { imageSource, thumbnail } from '../../core/data/images.js';
 import { flippedPredictions, readPredictions } from './predictions.js';
 
 export interface ParamChangeStats { name: string; delta2: number; norm2: number }
@@ -117,6 +118,30 @@ async function readLabels(runDir: string): Promise<string[]> {
   }
 }
 
+const IMAGE_PATH = /\.(png|jpe?g)$/i;
+
+/** Image examples get a thumbnail the webview can show (it cannot read the workspace's files itself). */
+async function addThumbnails(flips: Flip[], baseDir: string): Promise<void> {
+  for (const f of flips) {
+    if (!f.example || !IMAGE_PATH.test(f.example)) continue;
+    try {
+      f.image = await thumbnail(imageSource(f.example, baseDir));
+    } catch {
+      // unreadable image: the path is shown instead
+    }
+  }
+}
+
+/** Where a run's relative data paths start: the experiment's folder, recorded in the run's experiment.json. */
+async function runBaseDir(runDir: string): Promise<string> {
+  try {
+    const e = JSON.parse(await readFile(path.join(runDir, RUN_FILES.experiment), 'utf8'));
+    return typeof e.baseDir === 'string' ? e.baseDir : runDir;
+  } catch {
+    return runDir;
+  }
+}
+
 /** The whole diff of two checkpoint dirs; `infos` (the model's parameters, when known) name the modules. */
 export async function diffCheckpoints(aDir: string, bDir: string, infos: ParamInfo[] = []): Promise<DiffResult> {
   const [a, b] = await Promise.all([checkpointRef(aDir), checkpointRef(bDir)]);
@@ -130,5 +155,6 @@ export async function diffCheckpoints(aDir: string, bDir: string, infos: ParamIn
   const [preda, predb] = await Promise.all([readPredictions(aDir), readPredictions(bDir)]);
   const missing = [...(preda ? [] : [a.label]), ...(predb ? [] : [b.label])];
   const flips = preda && predb ? flippedPredictions(preda, predb, await readLabels(runB)) : { compared: 0, total: 0, flipped: [], fixed: 0, broken: 0 };
+  await addThumbnails(flips.flipped, await runBaseDir(runB));
   return { type: 'diff/result', a, b, modules, topParams, metrics, predictions: { missing, ...flips } };
 }
