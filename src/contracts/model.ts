@@ -22,6 +22,9 @@ const modelState = msg('model/state', {
   head: arr(str),
   /** Optimizer base learning rate, to show each group's effective rate. */
   lr: opt(num),
+  /** Gradual unfreezing as the file has it; `unfreezeSupported`: the engine's schema knows the field. */
+  unfreeze: opt(obj({ every: int, order: arr(arr(str)) })),
+  unfreezeSupported: bool,
 });
 const modelError = msg('model/error', { experimentFile: str, message: str });
 
@@ -35,9 +38,12 @@ export const parseModelToWebview = unionParser<ModelToWebview>('model message fr
 const toggle = msg('model/toggle', { kind: oneOf('module', 'param'), path: str, frozen: bool });
 const preset = msg('model/preset', { preset: oneOf(...PRESETS), blocks: opt(int) });
 const setGroups = msg('model/setGroups', { groups: arr(group) });
-export type ModelToHost = ReturnType<typeof toggle> | ReturnType<typeof preset> | ReturnType<typeof setGroups>;
+/** Thaw one more block every `every` steps, top-down (fastai); `every` 0 turns gradual unfreezing off. */
+const setUnfreeze = msg('model/setUnfreeze', { every: int });
+export type ModelToHost = ReturnType<typeof toggle> | ReturnType<typeof preset> | ReturnType<typeof setGroups> | ReturnType<typeof setUnfreeze>;
 export const parseModelToHost = unionParser<ModelToHost>('model message from the panel', {
   'model/toggle': toggle,
   'model/preset': preset,
   'model/setGroups': setGroups,
+  'model/setUnfreeze': setUnfreeze,
 });

@@ -8,18 +8,20 @@ import { fileURLToPath } from 'node:url';
 import type { ToWebview } from '../../src/contracts/panel.js';
 import { inProcessJobs } from '../../src/extension/panel/jobs-run.js';
 import { workerJobs } from '../../src/extension/panel/jobs.js';
-import { PanelHost } from '../../src/extension/panel/panel-host.js';
+import { PanelHost, unfreezeOrder } from '../../src/extension/panel/panel-host.js';
+import { schemaHas } from '../../src/extension/panel/experiment-file.js';
+import { modelParams } from '../../src/extension/panel/jobs-run.js';
 import type { PanelDeps } from '../../src/extension/panel/deps.js';
 import type { RunEvent } from '../../src/core/experiment/events.js';
-import { digitsExperiment, digitsRun, tmp } from './fixtures.js';
+import { DIGITS_MODEL, digitsExperiment, digitsRun, tmp } from './fixtures.js';
 
-function harness(runs: string[] = []) {
+function harness(runs: string[] = [], experiment = '') {
   const sent: ToWebview[] = [];
   const logs: string[] = [];
   let listener: ((runDir: string, e: RunEvent) => void) | undefined;
   const deps: PanelDeps = {
     onRunEvent: (l) => ((listener = l), { dispose: () => (listener = undefined) }),
-    listRuns: async () => runs.map((runDir) => ({ runDir, label: path.basename(runDir), experiment: '', status: 'completed' as const })),
+    listRuns: async () => runs.map((runDir) => ({ runDir, label: path.basename(runDir), experiment, status: 'completed' as const })),
     log: (m) => logs.push(m),
   };
   const host = new PanelHost((m) => sent.push(structuredClone(m)), deps, inProcessJobs, { saveFile: async () => true });
@@ -135,4 +137,29 @@ test('heavy jobs run in a worker thread and report errors as messages', async ()
   } finally {
     jobs.dispose();
   }
+});
+
+test('gradual unfreezing and the retention mix are written where the engine knows them, refused with a notice where not', async () => {
+  const file = digitsExperiment({ retention: { name: 'source', data: 'source.csv' } });
+  const run = await digitsRun();
+  const h = harness([run.runDir], file);
+  await h.host.receive({ type: 'panel/ready' });
+  await h.host.show({ section: 'model', experimentFile: file });
+  assert.equal(h.of('model/state').at(-1)!.unfreezeSupported, schemaHas('unfreeze'));
+  assert.deepEqual(unfreezeOrder(modelParams(DIGITS_MODEL)), [['features.2.*'], ['features.0.*']]);
+
+  const before = fs.readFileSync(file, 'utf8');
+  await h.host.receive({ type: 'model/setUnfreeze', every: 50 });
+  await h.host.receive({ type: 'curves/mixRetention', runDir: run.runDir, mix: 0.1 });
+  const after = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (schemaHas('unfreeze')) assert.deepEqual(after.unfreeze, { every: 50, order: [['features.2.*'], ['features.0.*']] });
+  if (schemaHas('retention.mix')) assert.equal(after.retention.mix, 0.1);
+  if (!schemaHas('unfreeze') && !schemaHas('retention.mix')) {
+    assert.equal(fs.readFileSync(file, 'utf8'), before, 'nothing written that the engine would refuse');
+    assert.deepEqual(h.of('panel/notice').map((n) => n.level), ['error', 'error']);
+    assert.match(h.of('panel/notice')[0].message, /unfreeze is not a known field/);
+  }
+  await h.host.receive({ type: 'curves/mixRetention', runDir: '/elsewhere', mix: 0.1 });
+  assert.match(h.of('panel/notice').at(-1)!.message, /no experiment file is known for \/elsewhere/);
+  h.host.dispose();
 });

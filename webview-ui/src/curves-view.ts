@@ -25,6 +25,7 @@ export class CurvesView {
   private readonly runList: HTMLElement;
   private readonly status: HTMLElement;
   private opts: DrawOptions & { log: boolean };
+  private remedy?: HTMLElement;
 
   constructor(private readonly root: HTMLElement) {
     const ui = getUiState();
@@ -94,8 +95,10 @@ export class CurvesView {
       const c = this.charts.get(spec.id)?.chart;
       if (c) post({ type: 'curves/export', format: 'png', name: `${spec.id}.png`, data: c.toBase64Image('image/png') });
     } }, 'PNG');
+    const remedy = spec.id === 'forgetting' ? h('div', { class: 'presets', testid: 'mix-remedy' }) : null;
     const box = h('figure', { class: 'chart', testid: tid('chart-box', spec.id) },
-      h('figcaption', {}, h('span', { text: spec.title }), png), h('div', { class: 'canvas-wrap' }, canvas), summary);
+      h('figcaption', {}, h('span', { text: spec.title }), png), h('div', { class: 'canvas-wrap' }, canvas), summary, remedy);
+    if (remedy) this.remedy = remedy;
     const fg = cssVar('--vscode-foreground', '#ccc');
     const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
     const chart = new Chart(canvas, {
@@ -123,7 +126,10 @@ export class CurvesView {
 
   apply(m: CurvesToWebview): void {
     this.store.apply(m);
-    if (m.type === 'curves/runs' || m.type === 'curves/status' || m.type === 'curves/reset' || m.type === 'curves/remove') this.renderRunList();
+    if (m.type === 'curves/runs' || m.type === 'curves/status' || m.type === 'curves/reset' || m.type === 'curves/remove') {
+      this.renderRunList();
+      this.renderRemedy();
+    }
     this.schedule();
   }
 
@@ -141,6 +147,19 @@ export class CurvesView {
         post({ type: 'curves/show', runDirs: next });
       });
       return cb;
+    }));
+  }
+
+  /** "Mix N% source data into training": one click writes retention.mix into the run's experiment file. */
+  private renderRemedy(): void {
+    if (!this.remedy) return;
+    const runs = [...this.store.runs.values()].filter((r) => r.retention && r.mixSupported);
+    clear(this.remedy, runs.map((r) => {
+      const pctInput = h('input', { type: 'number', min: 1, max: 90, step: 1, value: 10, class: 'narrow num', testid: tid('mix-percent', r.label), 'aria-label': `Percent of source data to mix into ${r.label}'s training` });
+      return h('span', { class: 'inline' }, h('vscode-button', { secondary: true, testid: tid('mix-apply', r.label), onclick: () => {
+        const p = Math.min(90, Math.max(1, Number((pctInput as HTMLInputElement).value) || 10));
+        post({ type: 'curves/mixRetention', runDir: r.runDir, mix: p / 100 });
+      } }, `Mix source data into ${r.label}'s experiment:`), pctInput, '%');
     }));
   }
 

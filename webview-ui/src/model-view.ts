@@ -62,8 +62,24 @@ export class ModelView {
       this.presets(s),
       h('p', { class: 'muted', testid: 'freeze-globs' }, `freeze: ${s.freeze.length ? s.freeze.join(', ') : '(nothing)'}`),
       h('div', { class: 'tree', role: 'tree', testid: 'module-tree' }, tree.children.map((c) => this.node(c, 1)), tree.params.map((p) => this.param(p, 1))),
+      this.unfreeze(s),
       this.groups(s),
     );
+  }
+
+  /** Gradual unfreezing (fastai): one more block every K steps, top-down; only where the engine knows the field. */
+  private unfreeze(s: ModelState): HTMLElement | null {
+    if (!s.unfreezeSupported || !s.blocks.length) return null;
+    const every = h('input', { type: 'number', min: 1, step: 1, value: s.unfreeze?.every ?? 100, class: 'narrow num', testid: 'unfreeze-every', 'aria-label': 'Steps between two thaws' });
+    const apply = () => post({ type: 'model/setUnfreeze', every: Math.max(1, Math.floor(Number((every as HTMLInputElement).value) || 1)) });
+    return h('section', { testid: 'unfreeze' },
+      h('h3', { text: 'Gradual unfreezing' }),
+      h('p', { class: 'muted', testid: 'unfreeze-state' }, s.unfreeze
+        ? `On: starts from the frozen set above, then thaws ${s.unfreeze.order.map((o) => o.join(' + ')).join(', then ')}, one every ${s.unfreeze.every} steps.`
+        : 'Off: the frozen set above stays frozen for the whole run.'),
+      h('div', { class: 'presets' }, h('span', { class: 'inline' }, 'Thaw one more block every', every, 'steps, top-down'),
+        h('vscode-button', { testid: 'unfreeze-apply', onclick: apply }, s.unfreeze ? 'Update' : 'Turn on'),
+        s.unfreeze ? h('vscode-button', { secondary: true, testid: 'unfreeze-off', onclick: () => post({ type: 'model/setUnfreeze', every: 0 }) }, 'Turn off') : null));
   }
 
   private presets(s: ModelState): HTMLElement {

@@ -12,7 +12,7 @@ import type { LrGroup, ModelToHost } from '../../contracts/model.js';
 import { parseToHost, type PanelView, type Section, type ToHost, type ToWebview } from '../../contracts/panel.js';
 import type { PickableRole } from '../../contracts/preview.js';
 import type { PanelDeps } from './deps.js';
-import { readExperimentFile, writeFreezing, type ExperimentFile } from './experiment-file.js';
+import { readExperimentFile, schemaHas, writeFreezing, type ExperimentFile } from './experiment-file.js';
 import { findBlocks, findHead, frozenSet, globsFor, presetFrozen, toggled, trainableCount } from './freeze.js';
 import type { PanelJobs } from './jobs.js';
 import { MetricsTail } from './metrics-tail.js';
@@ -99,7 +99,10 @@ export class PanelHost {
       case 'model/toggle':
       case 'model/preset':
       case 'model/setGroups':
+      case 'model/setUnfreeze':
         return this.editModel(m);
+      case 'curves/mixRetention':
+        return this.mixRetention(m.runDir, m.mix);
       case 'curves/show':
         this.setShownRuns(m.runDirs, false);
         return this.sendCurves();
@@ -177,11 +180,23 @@ export class PanelHost {
     const frozen = frozenSet(params, ef.spec.freeze);
     let groups: LrGroup[] | undefined;
     let next: Set<string> | undefined;
+    let unfreeze: { every: number; order: string[][] } | null | undefined;
     if (msg.type === 'model/toggle') next = toggled(params, frozen, msg.kind, msg.path, msg.frozen);
     else if (msg.type === 'model/preset') next = presetFrozen(params, msg.preset, msg.blocks ?? 1);
-    else groups = msg.groups;
-    await writeFreezing(ef, { freeze: next && globsFor(params, ef.spec.freeze, next), groups });
+    else if (msg.type === 'model/setGroups') groups = msg.groups;
+    else unfreeze = msg.every > 0 ? { every: msg.every, order: unfreezeOrder(params) } : null;
+    await writeFreezing(ef, { freeze: next && globsFor(params, ef.spec.freeze, next), groups, unfreeze });
     await this.sendModel();
+  }
+
+  /** The forgetting remedy: `retention.mix` in the experiment file the tree says made this run. */
+  private async mixRetention(runDir: string, mix: number): Promise<void> {
+    if (!(mix >= 0 && mix < 1)) throw new Error(`mix must be a share between 0 and 1, not ${mix}`);
+    const run = (await this.deps.listRuns()).find((r) => r.runDir === runDir);
+    if (!run?.experiment) throw new Error(`no experiment file is known for ${runDir}`);
+    await writeFreezing(await readExperimentFile(run.experiment), { mix });
+    this.post({ type: 'panel/notice', level: 'info', message: `${run.experiment}: retention.mix = ${mix}; the next run of this experiment mixes ${Math.round(mix * 100)}% source data into training.` });
+    if (this.model?.file === run.experiment) await this.sendModel();
   }
 
   // ---- curves ----
@@ -212,7 +227,7 @@ export class PanelHost {
     await Promise.all([...this.runs.keys()].map(async (runDir) => {
       const r = this.runs.get(runDir)!;
       r.label = labels.get(runDir) ?? path.basename(runDir);
-      this.post({ type: 'curves/reset', runDir, label: r.label, ...(await readRunExperiment(runDir)) });
+      this.post({ type: 'curves/reset', runDir, label: r.label, ...(await readRunExperiment(runDir)), ...(schemaHas('retention.mix') ? { mixSupported: true } : {}) });
       r.status = 'unknown';
       r.tail = new MetricsTail(runDir);
       await this.pump(runDir);
@@ -298,7 +313,17 @@ function modelState(ef: ExperimentFile, params: ParamInfo[]): ToWebview {
     blocks: findBlocks(params),
     head: findHead(params),
     lr: ef.spec.optimizer.lr,
+    unfreeze: (ef.raw.unfreeze as { every: number; order: (string | string[])[] } | undefined) && {
+      every: (ef.raw.unfreeze as { every: number }).every,
+      order: (ef.raw.unfreeze as { order: (string | string[])[] }).order.map((o) => [o].flat()),
+    },
+    unfreezeSupported: schemaHas('unfreeze'),
   };
+}
+
+/** Thawing order for gradual unfreezing: the frozen blocks top-down, one stage each (the head already trains). */
+export function unfreezeOrder(params: ParamInfo[]): string[][] {
+  return findBlocks(params).reverse().map((b) => [`${b}.*`]);
 }
 
 /** Task and retention split name of a run, from its experiment.json (classification when unreadable). */

@@ -35,7 +35,7 @@ export class RunCurves {
   status = 'unknown';
   skipped = 0;
   private elapsed = 0;
-  constructor(readonly runDir: string, readonly label: string, readonly task: Task, readonly retention?: string) {}
+  constructor(readonly runDir: string, readonly label: string, readonly task: Task, readonly retention?: string, readonly mixSupported = false) {}
 
   get(key: string): Series | undefined {
     return this.series.get(key);
@@ -85,7 +85,7 @@ export class CurveStore {
         for (const d of [...this.runs.keys()]) if (!m.shown.includes(d)) this.runs.delete(d);
         return undefined;
       case 'curves/reset':
-        this.runs.set(m.runDir, new RunCurves(m.runDir, m.label, m.task, m.retention));
+        this.runs.set(m.runDir, new RunCurves(m.runDir, m.label, m.task, m.retention, m.mixSupported));
         return m.runDir;
       case 'curves/append': {
         const r = this.runs.get(m.runDir);
