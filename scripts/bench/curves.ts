@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseToWebview } from '../../src/contracts/panel.js';
-import { MetricsTail } from '../../src/extension/panel/metrics-tail.js';
+import { MetricsTail } from '../../src/extension/runs/metrics-tail.js';
 import { CHARTS, chartLines } from '../../webview-ui/src/curves/charts.js';
 import { CurveStore } from '../../webview-ui/src/curves/store.js';
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MetricsTail, parseMetricLines } from '../../src/extension/panel/metrics-tail.js';
+import { MetricsTail, parseMetricLines } from '../../src/extension/runs/metrics-tail.js';
 import { metricLines, tmp } from './fixtures.js';
 
 test('each read returns only the rows appended since the last; a torn last line waits for its end', async () => {

@@ -90,7 +90,7 @@ test('curves: the whole file once, then only new rows; status changes; a bad mes
   await h.host.receive({ type: 'panel/ready' });
   await h.host.show({ section: 'curves', runDirs: [run.runDir] });
   assert.deepEqual(h.of('curves/runs').at(-1), { type: 'curves/runs', available: [{ runDir: run.runDir, label: path.basename(run.runDir), status: 'completed' }], shown: [run.runDir] });
-  assert.deepEqual(h.of('curves/reset').at(-1), { type: 'curves/reset', runDir: run.runDir, label: path.basename(run.runDir), task: 'classification', retention: 'retention (digits 0-4)' });
+  assert.deepEqual(h.of('curves/reset').at(-1), { type: 'curves/reset', runDir: run.runDir, label: path.basename(run.runDir), task: 'classification', retention: 'retention (digits 0-4)', mixSupported: true });
   const first = h.of('curves/append').flatMap((m) => m.rows);
   assert.equal(first.length, 100 + 4);
   assert.deepEqual(h.of('curves/status').at(-1), { type: 'curves/status', runDir: run.runDir, status: 'completed' });

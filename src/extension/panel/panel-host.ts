@@ -15,7 +15,7 @@ import type { PanelDeps } from './deps.js';
 import { readExperimentFile, schemaHas, writeFreezing, type ExperimentFile } from './experiment-file.js';
 import { findBlocks, findHead, frozenSet, globsFor, presetFrozen, toggled, trainableCount } from './freeze.js';
 import type { PanelJobs } from './jobs.js';
-import { MetricsTail } from './metrics-tail.js';
+import { MetricsTail } from '../runs/metrics-tail.js';
 
 /** What only the editor can do. */
 export interface HostUi {

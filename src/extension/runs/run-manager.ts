@@ -84,7 +84,7 @@ export class RunManager {
   private readonly events = new Emitter<{ run: ManagedRun; event: RunEvent }>();
   /** Fires whenever a run's status or progress changes. */
   readonly onDidChange = this.changed.event;
-  /** Every run event: relayed from a child, or rebuilt from the metrics of a re-attached run. */
+  /** Every event relayed from a child this window started. */
   readonly onEvent = this.events.event;
 
   constructor(private readonly launch: Launcher, private readonly opts: RunManagerOptions) {}
@@ -137,19 +137,27 @@ export class RunManager {
     this.all.push(run);
     const tail = new MetricsTail(runDir);
     let busy = false;
+    // Progress only: the panel tails a re-attached run's metrics itself.
     const poll = async () => {
       if (busy) return;
       busy = true;
       try {
-        const { rows } = await tail.read();
-        for (const row of rows) {
-          if (row.kind === 'step') this.progress(run, row.metric.step, row.metric.loss, row.metric.seconds);
-          this.events.fire({ run, event: row.kind === 'step' ? { type: 'step', metric: row.metric } : { type: 'eval', metric: row.metric } });
+        let changed = false;
+        for (let more = true; more;) {
+          const read = await tail.read();
+          for (const row of read.rows) {
+            if (row.split !== undefined || row.loss === undefined) continue;
+            this.progress(run, row.step, row.loss, row.seconds ?? 0);
+            changed = true;
+          }
+          more = read.more;
         }
         const now = readRunState(runDir);
         const judged = now ? judgeRunState(now) : undefined;
         if (!judged || judged.status !== 'running') this.finishAttached(run, judged);
-        else if (rows.length) this.changed.fire(run);
+        else if (changed) this.changed.fire(run);
+      } catch {
+        // the folder went away: the next poll finds no run.json and ends the run
       } finally {
         busy = false;
       }

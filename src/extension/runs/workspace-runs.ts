@@ -3,9 +3,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { listCheckpoints, type CheckpointEntry } from '../../core/checkpoints/checkpoint.js';
-import type { EvalMetric } from '../../core/experiment/events.js';
 import { judgeRunState, RUN_FILES, type RunState } from '../../core/experiment/run-dir.js';
 import { MetricsTail } from './metrics-tail.js';
+
+/** An eval row of metrics.jsonl, as the tree shows it. */
+export interface EvalRow { step: number; split: string; loss: number; accuracy?: number }
 
 export interface ExperimentFile {
   file: string;
@@ -30,7 +32,7 @@ export interface RunRecord {
   problem?: string;
   checkpoints: CheckpointEntry[];
   /** Eval rows by step and split. */
-  evals: EvalMetric[];
+  evals: EvalRow[];
   hasModel: boolean;
   startedAt?: string;
 }
@@ -86,7 +88,7 @@ export async function listRunDirs(runsFolder: string): Promise<string[]> {
 
 /** Caches each run's metrics tail, so a refresh reads only what was appended. */
 export class RunReader {
-  private readonly tails = new Map<string, { tail: MetricsTail; evals: EvalMetric[] }>();
+  private readonly tails = new Map<string, { tail: MetricsTail; evals: EvalRow[] }>();
 
   async read(runDir: string, now = Date.now()): Promise<RunRecord | undefined> {
     const exp = await readJson(path.join(runDir, RUN_FILES.experiment));
@@ -105,9 +107,12 @@ export class RunReader {
     }
     let cached = this.tails.get(runDir);
     if (!cached) this.tails.set(runDir, (cached = { tail: new MetricsTail(runDir), evals: [] }));
-    const { rows, reset } = await cached.tail.read();
-    if (reset) cached.evals = [];
-    for (const r of rows) if (r.kind === 'eval') cached.evals.push(r.metric);
+    for (let more = true; more;) {
+      const read = await cached.tail.read();
+      if (read.restarted) cached.evals = [];
+      for (const r of read.rows) if (r.split !== undefined && r.loss !== undefined) cached.evals.push({ step: r.step, split: r.split, loss: r.loss, accuracy: r.accuracy });
+      more = read.more;
+    }
     let hasModel = false;
     try {
       await fs.access(path.join(runDir, RUN_FILES.model));
@@ -135,16 +140,16 @@ export class RunReader {
 }
 
 /** The eval row the tree shows: the latest step's first split (the target task's validation). */
-export function latestEval(evals: EvalMetric[]): EvalMetric | undefined {
+export function latestEval(evals: EvalRow[]): EvalRow | undefined {
   if (!evals.length) return undefined;
   const last = evals.at(-1)!.step;
   return evals.find((e) => e.step === last);
 }
 
 /** The best eval of the first split: highest accuracy, else lowest loss. */
-export function bestEval(evals: EvalMetric[]): EvalMetric | undefined {
+export function bestEval(evals: EvalRow[]): EvalRow | undefined {
   const split = evals[0]?.split;
-  let best: EvalMetric | undefined;
+  let best: EvalRow | undefined;
   for (const e of evals) {
     if (e.split !== split || !Number.isFinite(e.loss)) continue;
     const better = !best || (e.accuracy !== undefined && best.accuracy !== undefined ? e.accuracy > best.accuracy : e.loss < best.loss);

@@ -2,9 +2,8 @@
 // this window, and how each node looks (label, description, icon, context value). The TreeDataProvider only maps it.
 import * as path from 'node:path';
 import type { CheckpointEntry } from '../../core/checkpoints/checkpoint.js';
-import type { EvalMetric } from '../../core/experiment/events.js';
 import { etaSeconds, type LiveStatus, type ManagedRun } from '../runs/run-manager.js';
-import { bestEval, type ExperimentFile, type RunRecord } from '../runs/workspace-runs.js';
+import { bestEval, type EvalRow, type ExperimentFile, type RunRecord } from '../runs/workspace-runs.js';
 
 export interface ExperimentNode {
   kind: 'experiment';
@@ -32,7 +31,7 @@ export interface CheckpointNode {
   runDir: string;
   step: number;
   dir: string;
-  evals: EvalMetric[];
+  evals: EvalRow[];
   /** The newest checkpoint of a run whose training continues from it on Resume. */
   latest: boolean;
 }
@@ -106,7 +105,7 @@ const ICONS: Record<LiveStatus, { id: string; color?: string }> = {
   interrupted: { id: 'warning', color: 'charts.orange' },
 };
 
-export function formatEval(e: EvalMetric | undefined): string | undefined {
+export function formatEval(e: EvalRow | undefined): string | undefined {
   if (!e) return undefined;
   return e.accuracy !== undefined ? `acc ${(e.accuracy * 100).toFixed(1)}%` : `loss ${e.loss.toFixed(4)}`;
 }
@@ -148,7 +147,7 @@ function runDescription(run: RunNode): string {
 export function viewOf(node: TreeNode): NodeView {
   switch (node.kind) {
     case 'experiment': {
-      const best = node.runs.map((r) => bestEval(r.record?.evals ?? [])).filter((e): e is EvalMetric => !!e)
+      const best = node.runs.map((r) => bestEval(r.record?.evals ?? [])).filter((e): e is EvalRow => !!e)
         .sort((a, b) => (b.accuracy ?? -b.loss) - (a.accuracy ?? -a.loss))[0];
       const runs = `${node.runs.length} run${node.runs.length === 1 ? '' : 's'}`;
       return {
