@@ -18,7 +18,7 @@ fs.mkdirSync(dist, { recursive: true });
 await Promise.all([
   esbuild.build({
     ...node, outdir: dist, outExtension: { '.js': '.cjs' },
-    entryPoints: { extension: 'src/extension/extension.ts', child: 'src/worker/child.ts', 'offthread-worker': 'src/extension/offthread-worker.ts', 'panel-worker': 'src/extension/panel/jobs-worker.ts' },
+    entryPoints: { extension: 'src/extension/extension.ts', child: 'src/worker/child.ts', 'panel-worker': 'src/extension/panel/jobs-worker.ts' },
   }),
   esbuild.build({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: { panel: 'webview-ui/src/main.ts' }, outdir: path.join(dist, 'webview'),
     loader: { '.css': 'css' } }),

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { writeJsonAtomic } from '../core/checkpoints/atomic.js';
 import { RUN_FILES } from '../core/experiment/run-dir.js';
 import { startTraining } from '../worker/spawn.js';
-import { Offthread } from './offthread.js';
+import { workerJobs, type PanelJobs } from './panel/jobs.js';
 import { PanelController, type PanelView } from './panel/panel-controller.js';
 import type { PanelDeps } from './panel/deps.js';
 import { isActive, RunManager, type ManagedRun, type StartRequest } from './runs/run-manager.js';
@@ -54,7 +54,7 @@ function imageDatasets(images: vscode.Uri[]): string[] {
 
 class FineTune {
   private readonly output = vscode.window.createOutputChannel('Fine-tune', { log: true });
-  private readonly offthread: Offthread;
+  private readonly jobs: PanelJobs;
   private readonly manager: RunManager;
   private readonly tree = new ExperimentTreeProvider();
   private readonly reader = new RunReader();
@@ -66,7 +66,7 @@ class FineTune {
   private readonly notified = new Set<number>();
 
   constructor(private readonly context: vscode.ExtensionContext) {
-    this.offthread = new Offthread(context.asAbsolutePath('dist/offthread-worker.cjs'));
+    this.jobs = workerJobs(context.asAbsolutePath('dist/panel-worker.cjs'));
     this.manager = new RunManager((req, h) => {
       const child = startTraining(
         { type: 'start', experimentFile: req.experimentFile, resume: req.resume, resumeFrom: req.resumeFrom },
@@ -77,7 +77,7 @@ class FineTune {
     }, { maxConcurrent: () => config().maxConcurrentRuns });
     this.status = new StatusBar();
     const view = vscode.window.createTreeView('finetune.experiments', { treeDataProvider: this.tree, showCollapseAll: true });
-    context.subscriptions.push(this.output, view, this.status, { dispose: () => this.manager.dispose() }, { dispose: () => this.offthread.dispose() });
+    context.subscriptions.push(this.output, view, this.status, { dispose: () => this.manager.dispose() }, { dispose: () => this.jobs.dispose() });
 
     this.manager.onDidChange((run) => {
       this.status.update(this.manager.runs());
@@ -219,8 +219,8 @@ class FineTune {
         });
         return picked?.[0]?.fsPath;
       },
-      inspect: async (model) => vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Inspecting ${path.basename(model)}` }, () => this.offthread.run('inspect', model)),
-      preview: async (file) => vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Scanning ${path.basename(file)}` }, () => this.offthread.run('preview', file)),
+      inspect: async (model) => vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Inspecting ${path.basename(model)}` }, () => this.jobs.run({ kind: 'inspect', model })),
+      preview: async (file) => vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Scanning ${path.basename(file)}` }, () => this.jobs.run({ kind: 'preview', file, opts: {} })),
     };
   }
 
@@ -284,7 +284,7 @@ class FineTune {
   private async inspectModel(uri?: vscode.Uri): Promise<void> {
     const file = uri?.fsPath ?? (await vscode.window.showOpenDialog({ filters: { 'ONNX models': ['onnx'] }, title: 'Model to inspect' }))?.[0]?.fsPath;
     if (!file) return;
-    const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Inspecting ${path.basename(file)}…` }, () => this.offthread.run('inspectText', file));
+    const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Inspecting ${path.basename(file)}…` }, () => this.jobs.run({ kind: 'inspectText', model: file }));
     const doc = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
     await vscode.window.showTextDocument(doc, { preview: true });
   }
@@ -297,6 +297,7 @@ class FineTune {
         status: this.manager.find(r.runDir)?.status === 'running' ? 'running' : r.state?.status ?? 'failed',
       })),
       log: (m) => this.output.info(m),
+      jobs: this.jobs,
     };
   }
 
@@ -381,7 +382,7 @@ class FineTune {
     const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(workspaceRoot(runDir) ?? runDir, name)), filters: { 'ONNX models': ['onnx'] }, title: 'Export fine-tuned model' });
     if (!target) return;
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${path.basename(target.fsPath)}…` }, async () => {
-      if (node.kind === 'checkpoint') await this.offthread.run('exportCheckpoint', runDir, node.dir, target.fsPath);
+      if (node.kind === 'checkpoint') await this.jobs.run({ kind: 'exportCheckpoint', runDir, checkpointDir: node.dir, out: target.fsPath });
       else await fs.promises.copyFile(path.join(runDir, RUN_FILES.model), target.fsPath);
     });
     const a = await vscode.window.showInformationMessage(`Exported ${path.basename(target.fsPath)}: a plain ONNX model that runs in any ONNX Runtime session.`, 'Reveal');

@@ -1,5 +1,6 @@
 import type { RunEvent } from '../../core/experiment/events.js';
 import type { RunStatus } from '../../core/experiment/run-dir.js';
+import type { PanelJobs } from './jobs.js';
 
 /** What the panel needs from the rest of the host (the run manager and the experiment tree), as plain callbacks so
  * the panel's host-side logic is testable without VS Code. */
@@ -11,4 +12,6 @@ export interface PanelDeps {
   listRuns(): Promise<{ runDir: string; label: string; experiment: string; status: RunStatus }[]>;
   /** Writes a line to the extension's output channel. */
   log(message: string): void;
+  /** The extension's worker thread for heavy reads, shared with the panel (a panel alone starts its own). */
+  jobs?: PanelJobs;
 }

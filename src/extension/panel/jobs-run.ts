@@ -1,7 +1,8 @@
 // The panel's heavy jobs themselves: run in the worker thread (jobs-worker.ts), or in-thread by tests and the bench.
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { inspectModel } from '../../cli/inspect.js';
+import { formatInspection, inspectModel } from '../../cli/inspect.js';
+import { exportCheckpoint } from '../../core/checkpoints/export.js';
 import { previewDataset } from '../../core/data/index.js';
 import { RUN_FILES } from '../../core/experiment/run-dir.js';
 import type { ModuleNode, ParamInfo } from '../../core/module-tree.js';
@@ -37,6 +38,12 @@ export async function runJob(req: JobRequest): Promise<unknown> {
       return modelParams(req.model);
     case 'diff':
       return diffCheckpoints(req.a, req.b, await runModelParams(req.b));
+    case 'inspect':
+      return inspectModel(req.model);
+    case 'inspectText':
+      return formatInspection(inspectModel(req.model));
+    case 'exportCheckpoint':
+      return exportCheckpoint(req.runDir, req.checkpointDir, req.out);
   }
 }
 

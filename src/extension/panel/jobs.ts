@@ -1,15 +1,25 @@
-// The panel's heavy work (scanning a dataset, loading a model, diffing two checkpoints), run in a worker thread so
+// The extension's heavy work (scanning a dataset, loading a model, diffing two checkpoints, exporting one), run in a worker thread so
 // the extension host never stalls (jobs-run.ts is the work itself; `inProcessJobs` there runs it in-thread).
 import { Worker } from 'node:worker_threads';
 import type { Preview, PreviewOptions } from '../../core/data/types.js';
 import type { ParamInfo } from '../../core/module-tree.js';
 import type { DiffResult } from '../../contracts/diff.js';
+import type { Inspection } from '../../cli/inspect.js';
 
 export type JobRequest =
   | { kind: 'preview'; file: string; opts: PreviewOptions }
   | { kind: 'params'; model: string }
-  | { kind: 'diff'; a: string; b: string };
-export type JobResult<R extends JobRequest> = R extends { kind: 'preview' } ? Preview : R extends { kind: 'params' } ? ParamInfo[] : DiffResult;
+  | { kind: 'diff'; a: string; b: string }
+  | { kind: 'inspect'; model: string }
+  | { kind: 'inspectText'; model: string }
+  | { kind: 'exportCheckpoint'; runDir: string; checkpointDir: string; out: string };
+export type JobResult<R extends JobRequest> =
+  R extends { kind: 'preview' } ? Preview
+  : R extends { kind: 'params' } ? ParamInfo[]
+  : R extends { kind: 'diff' } ? DiffResult
+  : R extends { kind: 'inspect' } ? Inspection
+  : R extends { kind: 'inspectText' } ? string
+  : { replaced: number };
 
 export interface PanelJobs {
   run<R extends JobRequest>(req: R): Promise<JobResult<R>>;

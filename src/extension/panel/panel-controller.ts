@@ -36,7 +36,9 @@ export class PanelController {
     });
     this.panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'finetune.svg');
     this.panel.webview.html = html(this.panel.webview, webviewRoot);
-    const jobs = workerJobs(path.join(context.extensionPath, 'dist', 'panel-worker.cjs'));
+    // The extension's worker thread when it gives one, else the panel's own.
+    const own = deps.jobs ? undefined : workerJobs(path.join(context.extensionPath, 'dist', 'panel-worker.cjs'));
+    const jobs = deps.jobs ?? own!;
     this.host = new PanelHost((m) => void this.panel.webview.postMessage(m), deps, jobs, {
       async saveFile(name, data) {
         const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', name)) });
@@ -48,7 +50,7 @@ export class PanelController {
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m) => this.host.receive(m).then(() => this.watchExperiment())),
       this.panel.onDidDispose(() => this.dispose()),
-      { dispose: () => jobs.dispose() },
+      { dispose: () => own?.dispose() },
     );
   }
 
