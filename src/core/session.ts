@@ -8,7 +8,7 @@ import { loadModel, saveModel, serializeModel } from './onnx/model.js';
 import { DT, makeTensor, numel, tensorValues } from './onnx/tensor.js';
 import { clipGradNorm, createOptimizer, gradNorm, lrAt } from './optim/index.js';
 import type { Optimizer, OptimizerSpec, ParamGroup, TrainParam } from './optim/types.js';
-import { compileTraining, LABELS, LOSS, prepareModel, type Feeds, type Task, type TrainingModels } from './training-graph.js';
+import { compileTraining, LABELS, LOSS, prepareModel, type Feeds, type LossChoice, type Task, type TrainingModels } from './training-graph.js';
 
 export interface GroupSpec {
   /** Globs on parameter names / module paths (first matching group wins). */
@@ -59,6 +59,8 @@ export class TrainingSession {
   readonly groups: ParamGroup[];
   /** Parameters asked to train that cannot affect the loss (left frozen). */
   readonly noGradient: string[];
+  /** The loss the graph computes, and why it was chosen (logged by the run). */
+  readonly loss: LossChoice;
   step = 0;
   private readonly buffer: Float32Array;
   private readonly gradBuffer: Float32Array;
@@ -75,6 +77,7 @@ export class TrainingSession {
   ) {
     this.parameters = parameterInfos(prepared.graph!);
     this.noGradient = compiled.noGradient;
+    this.loss = compiled.loss;
     const inits = new Map(prepared.graph!.initializer.map((t) => [t.name, t]));
     const total = compiled.params.reduce((n, p) => n + numel(inits.get(p)!.dims), 0);
     this.buffer = new Float32Array(total);

@@ -13,6 +13,7 @@ import { makeAttributes } from './onnx/attributes.js';
 import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
 import { makeValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
+import { classificationHead, type ClassificationHead } from './loss-head.js';
 
 export type Task = 'classification' | 'regression' | 'causal-lm';
 export const LOSS = 'loss';
@@ -115,16 +116,36 @@ function predictionOutput(graph: GraphProto, name?: string): string {
   return out;
 }
 
-/** Appends the task's loss (standard ONNX ops, differentiated like the rest) and the labels input. */
-export function appendLoss(graph: GraphProto, opset: number, task: Task, prediction: string, labelType: number): void {
+/** Appends the task's loss (standard ONNX ops, differentiated like the rest) and the labels input; returns what it chose. */
+export function appendLoss(graph: GraphProto, opset: number, task: Task, prediction: string, labelType: number, labelRank = 1): LossChoice {
   const e = new Emitter(opset, 'loss');
   let loss: string;
+  let choice: LossChoice = { kind: task === 'regression' ? 'mse' : 'causal-lm', note: task === 'regression' ? 'mean squared error' : 'shifted next-token cross-entropy' };
   if (task === 'classification') {
-    graph.input.push(makeValueInfo(LABELS, DT.INT64, ['batch']));
-    // mean over the batch of -log_softmax(logits)[label], as F.cross_entropy
-    const logp = e.op('LogSoftmax', [prediction], { axis: -1 });
-    const picked = e.op('GatherElements', [logp, e.unsqueeze(LABELS, [1])], { axis: 1 });
-    loss = e.neg(e.mean(picked, [0, 1]));
+    const head = classificationHead(graph, prediction, undefined, labelRank === 2);
+    choice = head;
+    const z = head.logits;
+    if (head.kind === 'binary-cross-entropy') {
+      // mean of softplus(z) - z·y = -[y log σ(z) + (1-y) log(1-σ(z))], as F.binary_cross_entropy_with_logits
+      graph.input.push(makeValueInfo(LABELS, labelType, labelRank === 2 ? ['batch', '?'] : ['batch']));
+      let target: string;
+      if (labelRank === 2) target = e.op('Cast', [LABELS], { to: DT.FLOAT });
+      else {
+        // K logits: one-hot targets; a single logit: the 0/1 label itself is the target.
+        const k = e.op('Gather', [e.shape(z), e.i64([-1], [])]);
+        const oneHot = e.op('OneHot', [LABELS, k, e.op('Cast', [e.i64([0, 1])], { to: DT.FLOAT })], { axis: -1 });
+        const single = e.unsqueeze(e.op('Cast', [LABELS], { to: DT.FLOAT }), [1]);
+        target = e.op('Where', [e.op('Equal', [k, e.i64([1], [])]), single, oneHot]);
+      }
+      target = e.reshape(target, e.shape(z));
+      loss = e.op('ReduceMean', [e.sub(e.op('Softplus', [z]), e.mul(z, target))], { keepdims: 0 });
+    } else {
+      graph.input.push(makeValueInfo(LABELS, DT.INT64, ['batch']));
+      // mean over the batch of -log_softmax(logits)[label], as F.cross_entropy
+      const logp = e.op('LogSoftmax', [z], { axis: -1 });
+      const picked = e.op('GatherElements', [logp, e.unsqueeze(LABELS, [1])], { axis: 1 });
+      loss = e.neg(e.mean(picked, [0, 1]));
+    }
   } else if (task === 'regression') {
     graph.input.push(makeValueInfo(LABELS, labelType, ['batch', '?']));
     const target = e.reshape(e.op('Cast', [LABELS], { to: DT.FLOAT }), e.shape(prediction));
@@ -148,7 +169,11 @@ export function appendLoss(graph: GraphProto, opset: number, task: Task, predict
   graph.node.push(...e.nodes, create(NodeProtoSchema, { opType: 'Identity', name: 'loss/output', input: [loss], output: [LOSS] }));
   graph.initializer.push(...e.initializers);
   graph.output.push(makeValueInfo(LOSS, DT.FLOAT, []));
+  return choice;
 }
+
+/** The loss appended to the graph, and why (the run log says it). */
+export type LossChoice = ClassificationHead | { kind: 'mse' | 'causal-lm'; note: string };
 
 function onesTensor(): TensorProto {
   return makeTensor('', [1], Float32Array.of(1));
@@ -200,6 +225,8 @@ export interface TrainingModels {
   noGradient: string[];
   prediction: string;
   info: Map<string, ValueInfo>;
+  /** The loss appended, and why it was chosen. */
+  loss: LossChoice;
 }
 
 export interface CompileOptions {
@@ -220,7 +247,8 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const prediction = predictionOutput(graph, opts.prediction);
   graph.output = graph.output.filter((o) => o.name === prediction);
   const labelType = opts.sample[LABELS] ? ORT_TYPES[opts.sample[LABELS].type] : DT.INT64;
-  appendLoss(graph, opset, opts.task, prediction, labelType);
+  const labelRank = opts.sample[LABELS]?.dims.length ?? 1;
+  const loss = appendLoss(graph, opset, opts.task, prediction, labelType, labelRank);
   if (opts.task === 'causal-lm') graph.input = graph.input.filter((i) => i.name !== LABELS);
   const info = await probeShapes(graph, base, opts.sample);
 
@@ -255,5 +283,5 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
     const pInfo = info.get(p)!;
     tg.output.push(makeValueInfo(gradOutputs[i], pInfo.dtype, pInfo.shape));
   });
-  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info };
+  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info, loss };
 }

@@ -11,6 +11,7 @@ import { loadModel } from '../onnx/model.js';
 import { DT } from '../onnx/tensor.js';
 import { readValueInfo } from '../onnx/value-info.js';
 import { batchFeeds, TrainingSession } from '../session.js';
+import type { LossChoice } from '../training-graph.js';
 import type { EvalMetric, RunEvent, RunSummary } from './events.js';
 import { appendMetric, createRunDir, RUN_FILES, writeRunState, type RunState } from './run-dir.js';
 import type { ExperimentSpec } from './spec.js';
@@ -49,18 +50,21 @@ async function evaluate(session: TrainingSession, source: BatchSource, batchSize
   for await (const batch of source.batches(batchSize, { shuffle: false, seed: 0, epoch: 0 })) {
     const r = await session.evalStep(batchFeeds(batch));
     loss += r.loss * batch.size;
-    if (classification) correct += countCorrect(r.prediction.data as Float32Array, r.prediction.dims as number[], batch);
+    if (classification) correct += countCorrect(r.prediction.data as Float32Array, r.prediction.dims as number[], batch, session.loss);
     n += batch.size;
   }
   if (n === 0) return { loss: NaN, examples: 0 };
   return { loss: loss / n, accuracy: classification ? correct / n : undefined, examples: n };
 }
 
-function countCorrect(logits: Float32Array, dims: number[], batch: Batch): number {
+function countCorrect(logits: Float32Array, dims: number[], batch: Batch, loss: LossChoice): number {
   const classes = dims[dims.length - 1];
+  // One output column is a binary classifier: class 1 above the threshold (0.5 for a Sigmoid, 0 for a logit).
+  const threshold = classes === 1 && 'threshold' in loss ? loss.threshold : undefined;
   let correct = 0;
   for (let i = 0; i < batch.size; i++) {
     let best = 0;
+    if (threshold !== undefined) best = logits[i] > threshold ? 1 : 0;
     for (let c = 1; c < classes; c++) if (logits[i * classes + c] > logits[i * classes + best]) best = c;
     if (BigInt(best) === (batch.labels.data as BigInt64Array)[i]) correct++;
   }
@@ -123,6 +127,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const frozen = session.parameters.filter((p) => !session.trainable.some((t) => t.name === p.name)).map((p) => p.name);
   emit({ type: 'start', runDir, totalSteps, trainableParams, totalParams, frozen, resumedFrom });
   for (const message of exportWarnings(model)) emit({ type: 'log', level: 'warn', message });
+  emit({ type: 'log', level: 'info', message: `loss: ${session.loss.note}` });
   if (session.noGradient.length) emit({ type: 'log', level: 'warn', message: `parameters that do not affect the loss stay frozen: ${session.noGradient.join(', ')}` });
   await writeRunState(runDir, state);
 
