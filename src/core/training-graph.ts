@@ -13,6 +13,7 @@ import { makeAttributes } from './onnx/attributes.js';
 import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
 import { makeValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
+import { subgraphsOf } from './onnx/walk.js';
 import { classificationHead, type ClassificationHead } from './loss-head.js';
 
 export type Task = 'classification' | 'regression' | 'causal-lm';
@@ -213,6 +214,24 @@ export async function probeShapes(graph: GraphProto, model: ModelProto, feeds: F
   return info;
 }
 
+/** Why nothing would train: said before step 1 rather than running a no-op to "completed". */
+function noParameterReason(graph: GraphProto, prediction: string, asked: number): string {
+  const producers = new Map<string, NodeProto>();
+  for (const n of graph.node) for (const o of n.output) producers.set(o, n);
+  // The nearest control-flow node upstream of the prediction (breadth first).
+  let node: NodeProto | undefined;
+  const queue = [prediction], seen = new Set(queue);
+  while (queue.length && !node) {
+    const p = producers.get(queue.shift()!);
+    if (!p) continue;
+    if (subgraphsOf(p).length) node = p;
+    for (const i of p.input) if (i && !seen.has(i)) { seen.add(i); queue.push(i); }
+  }
+  const from = node ? `: output '${prediction}' comes from ${node.opType} node '${node.name || node.output[0]}', whose subgraphs are not differentiated; set "modelOutput" to a value before it` : '';
+  const what = asked ? `none of the ${asked} parameters asked to train reaches output '${prediction}'` : 'the model has no trainable parameters (no float initializers)';
+  return `the loss does not depend on any trainable parameter (${what})${from}`;
+}
+
 export interface TrainingModels {
   /** Inputs: data inputs (+ labels) and trainable parameters; outputs: loss, prediction, one gradient per param. */
   train: ModelProto;
@@ -262,6 +281,7 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const backward = buildBackward(graph, { loss: LOSS, wrt: opts.trainable, info, opset });
   const params = opts.trainable.filter((p) => backward.grads.has(p) && reachable.has(p));
   const noGradient = opts.trainable.filter((p) => !params.includes(p));
+  if (params.length === 0) throw new UserError(noParameterReason(prepared.graph!, prediction, opts.trainable.length));
 
   const evalModel = clone(ModelProtoSchema, base);
   evalModel.graph!.output = [makeValueInfo(LOSS, DT.FLOAT, []), graph.output.find((o) => o.name === prediction)!];

@@ -1,0 +1,51 @@
+/** Small models in other producers' forms (control flow, Constant weights), built in code for the producer tests. */
+import { create } from '@bufbuild/protobuf';
+import { AttributeProtoSchema, AttributeProto_AttributeType as AT, type GraphProto, type ModelProto } from 'onnx-buf';
+import { GraphBuilder } from '../../src/core/onnx/builder.js';
+import { DT } from '../../src/core/onnx/tensor.js';
+
+export const weights = (n: number, seed = 1) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7 + i * 1.3) * 0.5);
+
+/** A branch: `fn` emits nodes reading outer values by name; its result becomes the branch output `out`. */
+export function branch(fn: (b: GraphBuilder) => string, out: string, dims: (number | string)[]): GraphProto {
+  const b = new GraphBuilder({ opset: 17 });
+  b.output(fn(b), out, DT.FLOAT, dims);
+  return b.build().graph!;
+}
+
+/** Gives the (only) node of `opType` in `model` its graph attributes. */
+export function attachGraphs(model: ModelProto, opType: string, graphs: Record<string, GraphProto>): ModelProto {
+  const node = model.graph!.node.find((n) => n.opType === opType)!;
+  for (const [name, g] of Object.entries(graphs)) node.attribute.push(create(AttributeProtoSchema, { name, type: AT.GRAPH, g }));
+  return model;
+}
+
+/**
+ * x[batch,4] → If(cond) { then: x·W₁ ; else: x·W₂ } → out[batch,3]; W₁, W₂ are top-level initializers (read from the
+ * branches) unless `constantWeights`, where each branch holds its weight in a Constant node. `cond` is data-dependent
+ * (ReduceSum(x) > 0) unless `constCond` gives it.
+ */
+export function ifClassifier(opts: { constCond?: boolean; constantWeights?: boolean; op?: string } = {}): ModelProto {
+  const b = new GraphBuilder({ opset: 17 });
+  const x = b.input('x', DT.FLOAT, ['batch', 4]);
+  if (!opts.constantWeights) {
+    b.initializer('then.weight', [4, 3], weights(12, 1));
+    b.initializer('else.weight', [4, 3], weights(12, 2));
+  }
+  const cond = opts.constCond === undefined
+    ? b.op('Greater', [b.op('ReduceSum', [x], { keepdims: 0 }), b.f32(0)])
+    : b.constant(Uint8Array.of(opts.constCond ? 1 : 0) as never, []);
+  const y = b.op('If', [cond]);
+  b.output(y, 'out', DT.FLOAT, ['batch', 3]);
+  const model = b.build();
+  if (opts.constCond !== undefined) {
+    const c = model.graph!.node.find((n) => n.output[0] === cond)!;
+    c.attribute[0].t!.dataType = DT.BOOL;
+  }
+  const arm = (name: string, seed: number) => branch((g) => {
+    const w = opts.constantWeights ? g.constant(weights(12, seed), [4, 3]) : name;
+    const h = g.op('MatMul', [x, w]);
+    return opts.op ? g.op(opts.op, [h]) : h;
+  }, `${name}.out`, ['batch', 3]);
+  return attachGraphs(model, 'If', { then_branch: arm('then.weight', 1), else_branch: arm('else.weight', 2) });
+}
