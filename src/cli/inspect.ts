@@ -6,6 +6,7 @@ import { loadModel } from '../core/onnx/model.js';
 import { modelInputs } from '../core/experiment/run.js';
 import { prepareModel } from '../core/training-graph.js';
 import { readValueInfo } from '../core/onnx/value-info.js';
+import { classifyInitializers, type ConstantInfo } from '../core/parameter-roles.js';
 
 export interface Inspection {
   model: string;
@@ -20,10 +21,15 @@ export interface Inspection {
   tree: ModuleNode;
   unsupportedOps: { opType: string; name: string }[];
   warnings: string[];
+  /** Float initializers classed as constants, not parameters (thresholds, epsilons, running statistics…), and why. */
+  constants: ConstantInfo[];
+  /** What loading changed to read another producer's form (constant If folded, Constant nodes read as weights). */
+  normalized: string[];
 }
 
 export function inspectModel(file: string): Inspection {
-  const model = prepareModel(loadModel(file), file);
+  const normalized: string[] = [];
+  const model = prepareModel(loadModel(file), file, normalized);
   const params = parameterInfos(model.graph!);
   return {
     model: file,
@@ -36,6 +42,8 @@ export function inspectModel(file: string): Inspection {
     tree: moduleTree(params),
     unsupportedOps: staticUnsupportedOps(model.graph!, params.map((p) => p.name)),
     warnings: exportWarnings(model),
+    constants: classifyInitializers(model.graph!).constants,
+    normalized,
   };
 }
 
@@ -70,6 +78,12 @@ export function formatInspection(r: Inspection): string {
   lines.push('', r.unsupportedOps.length
     ? `unsupported ops on the training path:\n${r.unsupportedOps.map((o) => `  ${o.opType}: ${o.name}`).join('\n')}`
     : 'every op on the training path has a gradient rule');
+  if (r.constants.length) {
+    lines.push(`constants (not trained): ${r.constants.length}`);
+    for (const c of r.constants.slice(0, 20)) lines.push(`  ${c.name} [${c.dims.join('×')}]: ${c.reason}`);
+    if (r.constants.length > 20) lines.push(`  … ${r.constants.length - 20} more`);
+  }
+  for (const n of r.normalized) lines.push(`note: ${n}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

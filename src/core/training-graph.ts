@@ -13,6 +13,7 @@ import { makeAttributes } from './onnx/attributes.js';
 import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
 import { makeValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
+import { normalizeGraph } from './onnx/normalize.js';
 import { subgraphsOf } from './onnx/walk.js';
 import { classificationHead, type ClassificationHead } from './loss-head.js';
 
@@ -27,13 +28,14 @@ const ORT_TYPES: Record<string, number> = {
 
 /**
  * Makes a model trainable: every `Identity(initializer)` that the exporter used to deduplicate equal tensors becomes
- * its own initializer (PyTorch trained them separately), and opsets below 16 are raised to 16 so gradient rules can
+ * its own initializer (PyTorch trained them separately), other producers' forms are normalized (normalizeGraph), and opsets below 16 are raised to 16 so gradient rules can
  * use ScatterND/ScatterElements with reduction (the ops used by these models have the same semantics at 13–16).
  */
-export function prepareModel(model: ModelProto, source = 'model'): ModelProto {
+export function prepareModel(model: ModelProto, source = 'model', notes: string[] = []): ModelProto {
   const opset = checkOpset(model, source);
   const m = clone(ModelProtoSchema, model);
   const graph = m.graph!;
+  notes.push(...normalizeGraph(graph));
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
   const kept = [];
   for (const n of graph.node) {

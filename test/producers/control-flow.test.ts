@@ -42,8 +42,9 @@ test('a data-dependent If on the training path is refused, naming the node and s
 test('never a silent no-op: a loss that no trainable parameter reaches stops before step 1', async () => {
   const b = new GraphBuilder({ opset: 17 });
   const x = b.input('x', DT.FLOAT, ['batch', 4]);
-  b.initializer('unused.weight', [4, 3], weights(12));
+  const w = b.initializer('aux.weight', [4, 3], weights(12));
   b.output(b.op('Slice', [x, b.i64([0]), b.i64([3]), b.i64([1])]), 'out', DT.FLOAT, ['batch', 3]);
+  b.output(b.op('MatMul', [x, w]), 'aux', DT.FLOAT, ['batch', 3]);
   await assert.rejects(
     TrainingSession.create(b.build(), feeds, { task: 'classification', optimizer: { name: 'sgd', lr: 0.1 } }),
     /the loss does not depend on any trainable parameter \(none of the 1 parameters asked to train reaches output 'out'\)/,

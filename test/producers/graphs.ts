@@ -1,8 +1,11 @@
 /** Small models in other producers' forms (control flow, Constant weights), built in code for the producer tests. */
-import { create } from '@bufbuild/protobuf';
-import { AttributeProtoSchema, AttributeProto_AttributeType as AT, type GraphProto, type ModelProto } from 'onnx-buf';
+import { clone, create } from '@bufbuild/protobuf';
+import {
+  AttributeProtoSchema, AttributeProto_AttributeType as AT, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema,
+  type GraphProto, type ModelProto,
+} from 'onnx-buf';
 import { GraphBuilder } from '../../src/core/onnx/builder.js';
-import { DT } from '../../src/core/onnx/tensor.js';
+import { DT, makeTensor } from '../../src/core/onnx/tensor.js';
 
 export const weights = (n: number, seed = 1) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7 + i * 1.3) * 0.5);
 
@@ -48,4 +51,49 @@ export function ifClassifier(opts: { constCond?: boolean; constantWeights?: bool
     return opts.op ? g.op(opts.op, [h]) : h;
   }, `${name}.out`, ['batch', 3]);
   return attachGraphs(model, 'If', { then_branch: arm('then.weight', 1), else_branch: arm('else.weight', 2) });
+}
+
+/** Paddle2ONNX's form: every initializer becomes a Constant node (first in the graph). */
+export function toConstantForm(model: ModelProto): ModelProto {
+  const m = clone(ModelProtoSchema, model);
+  const g = m.graph!;
+  const inits = new Set(g.initializer.map((t) => t.name));
+  g.input = g.input.filter((i) => !inits.has(i.name));
+  g.node.unshift(...g.initializer.map((t) => create(NodeProtoSchema, {
+    opType: 'Constant', name: `const/${t.name}`, output: [t.name],
+    attribute: [create(AttributeProtoSchema, { name: 'value', type: AT.TENSOR, t: { ...t, name: '' } })],
+  })));
+  g.initializer = [];
+  return m;
+}
+
+/** The whole body (and its Constant weights) inside the then-branch of an If on a constant `true`; the else-branch is a copy. */
+export function behindConstantIf(model: ModelProto): ModelProto {
+  const m = toConstantForm(model);
+  const g = m.graph!;
+  const body = (prefix: string): GraphProto => {
+    const sub = clone(GraphProtoSchema, g);
+    const rename = (n: string) => (n && !g.input.some((i) => i.name === n) ? `${prefix}${n}` : n);
+    for (const node of sub.node) {
+      node.name = `${prefix}${node.name}`;
+      node.input = node.input.map(rename);
+      node.output = node.output.map(rename);
+    }
+    sub.input = [];
+    sub.output.forEach((o) => (o.name = rename(o.name)));
+    return sub;
+  };
+  const cond = create(NodeProtoSchema, {
+    opType: 'Constant', name: 'cond', output: ['cond'],
+    attribute: [create(AttributeProtoSchema, { name: 'value', type: AT.TENSOR, t: makeTensor('', [], Uint8Array.of(1), DT.BOOL) })],
+  });
+  const ifNode = create(NodeProtoSchema, {
+    opType: 'If', name: 'body', input: ['cond'], output: g.output.map((o) => o.name),
+    attribute: [
+      create(AttributeProtoSchema, { name: 'then_branch', type: AT.GRAPH, g: body('then/') }),
+      create(AttributeProtoSchema, { name: 'else_branch', type: AT.GRAPH, g: body('else/') }),
+    ],
+  });
+  g.node = [cond, ifNode];
+  return m;
 }

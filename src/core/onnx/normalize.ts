@@ -1,0 +1,96 @@
+import { create } from '@bufbuild/protobuf';
+import { NodeProtoSchema, type GraphProto, type NodeProto, type TensorProto } from 'onnx-buf';
+import { findAttr } from './attributes.js';
+import { DT, makeTensor, tensorValues } from './tensor.js';
+import { subgraphsOf } from './walk.js';
+
+/**
+ * Other producers' forms → the form autodiff and parameter classification expect, once, on load:
+ * `If` nodes with a constant condition are replaced by the branch they take; every `Constant` node (top level and in
+ * subgraphs) and every subgraph initializer becomes a top-level initializer (Paddle2ONNX keeps all weights in
+ * Constant nodes; ONNX names are unique model-wide, so hoisting keeps every reference valid); graph inputs that
+ * merely default an initializer (IR < 4 files list every initializer as an input) stop being inputs.
+ * Returns one line per change worth telling the user.
+ */
+export function normalizeGraph(graph: GraphProto): string[] {
+  const notes: string[] = [];
+  const folded = foldConstantIfs(graph);
+  if (folded.length) notes.push(`If nodes with a constant condition replaced by the branch taken: ${folded.join(', ')}`);
+  const hoisted = hoistConstants(graph, graph);
+  if (hoisted) notes.push(`${hoisted} Constant-node tensors read as initializers`);
+  const inits = new Set(graph.initializer.map((t) => t.name));
+  graph.input = graph.input.filter((i) => !inits.has(i.name));
+  return notes;
+}
+
+/** A Constant node's value as a tensor (value, value_float(s), value_int(s)); undefined for other forms. */
+export function constantValue(node: NodeProto): TensorProto | undefined {
+  const a = node.attribute[0];
+  if (!a) return undefined;
+  switch (a.name) {
+    case 'value': return a.t;
+    case 'value_float': return makeTensor('', [], Float32Array.of(a.f));
+    case 'value_floats': return makeTensor('', [a.floats.length], Float32Array.from(a.floats));
+    case 'value_int': return makeTensor('', [], BigInt64Array.of(a.i));
+    case 'value_ints': return makeTensor('', [a.ints.length], BigInt64Array.from(a.ints));
+    default: return undefined;
+  }
+}
+
+function hoistConstants(g: GraphProto, top: GraphProto): number {
+  let n = 0;
+  const kept: NodeProto[] = [];
+  for (const node of g.node) {
+    const value = node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx') ? constantValue(node) : undefined;
+    if (value) {
+      top.initializer.push({ ...value, name: node.output[0] });
+      n++;
+      continue;
+    }
+    for (const sub of subgraphsOf(node)) n += hoistConstants(sub, top);
+    kept.push(node);
+  }
+  g.node = kept;
+  if (g !== top) {
+    top.initializer.push(...g.initializer);
+    g.initializer = [];
+  }
+  return n;
+}
+
+/** The boolean value of a constant scalar condition, or undefined when it is computed at run time. */
+function constantCondition(name: string, graph: GraphProto): boolean | undefined {
+  const init = graph.initializer.find((t) => t.name === name);
+  const node = init ? undefined : graph.node.find((n) => n.opType === 'Constant' && n.output[0] === name);
+  const t = init ?? (node ? constantValue(node) : undefined);
+  if (!t || t.dims.reduce((a, b) => a * Number(b), 1) !== 1) return undefined;
+  const v = tensorValues(t);
+  return t.dataType === DT.BOOL || typeof v[0] !== 'bigint' ? Number(v[0]) !== 0 : v[0] !== 0n;
+}
+
+/** Replaces every top-level If whose condition is a constant with its branch's nodes; returns the folded node names. */
+function foldConstantIfs(graph: GraphProto): string[] {
+  const folded: string[] = [];
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const out: NodeProto[] = [];
+    for (const node of graph.node) {
+      const cond = node.opType === 'If' ? constantCondition(node.input[0], graph) : undefined;
+      const branch = cond === undefined ? undefined : findAttr(node, cond ? 'then_branch' : 'else_branch')?.g;
+      if (!branch) {
+        out.push(node);
+        continue;
+      }
+      out.push(...branch.node);
+      graph.initializer.push(...branch.initializer);
+      branch.output.forEach((o, i) => {
+        if (node.output[i]) out.push(create(NodeProtoSchema, { opType: 'Identity', name: `${node.name}/${cond ? 'then' : 'else'}/${i}`, input: [o.name], output: [node.output[i]] }));
+      });
+      folded.push(node.name || node.output[0]);
+      changed = true;
+    }
+    graph.node = out;
+  }
+  return folded;
+}
