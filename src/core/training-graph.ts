@@ -14,6 +14,7 @@ import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './on
 import { makeValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
 import { normalizeGraph } from './onnx/normalize.js';
+import { UPGRADE_TARGET, upgradeModel } from './onnx/upgrade/index.js';
 import { subgraphsOf } from './onnx/walk.js';
 import { classificationHead, type ClassificationHead } from './loss-head.js';
 
@@ -32,8 +33,11 @@ const ORT_TYPES: Record<string, number> = {
  * use ScatterND/ScatterElements with reduction (the ops used by these models have the same semantics at 13–16).
  */
 export function prepareModel(model: ModelProto, source = 'model', notes: string[] = []): ModelProto {
-  const opset = checkOpset(model, source);
+  checkOpset(model, source);
   const m = clone(ModelProtoSchema, model);
+  const upgraded = upgradeModel(m, source);
+  if (upgraded.size) notes.push(`opset ${defaultOpset(model)} upgraded to ${UPGRADE_TARGET} on load (${[...upgraded].map(([op, n]) => `${op} ×${n}`).join(', ')})`);
+  const opset = defaultOpset(m);
   const graph = m.graph!;
   notes.push(...normalizeGraph(graph));
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
