@@ -36,7 +36,10 @@ export function prepareModel(model: ModelProto, source = 'model', notes: string[
   checkOpset(model, source);
   const m = clone(ModelProtoSchema, model);
   const upgraded = upgradeModel(m, source);
-  if (upgraded.size) notes.push(`opset ${defaultOpset(model)} upgraded to ${UPGRADE_TARGET} on load (${[...upgraded].map(([op, n]) => `${op} ×${n}`).join(', ')})`);
+  if (defaultOpset(model) < UPGRADE_TARGET) {
+    const ops = [...upgraded].map(([op, n]) => `${op} ×${n}`).join(', ');
+    notes.push(`opset ${defaultOpset(model)} upgraded to ${UPGRADE_TARGET} on load (${ops ? `rewritten: ${ops}` : 'no op changed meaning'})`);
+  }
   const opset = defaultOpset(m);
   const graph = m.graph!;
   notes.push(...normalizeGraph(graph));
