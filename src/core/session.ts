@@ -61,6 +61,8 @@ export class TrainingSession {
   readonly noGradient: string[];
   /** The loss the graph computes, and why it was chosen (logged by the run). */
   readonly loss: LossChoice;
+  /** What loading changed to read the file (opset upgrade, Constant weights, folded If, relaxed batch). */
+  loadNotes: string[] = [];
   step = 0;
   private readonly buffer: Float32Array;
   private readonly gradBuffer: Float32Array;
@@ -102,7 +104,8 @@ export class TrainingSession {
   /** Loads (if a path), prepares and compiles a model; `sample` is one batch, used to learn every value's shape. */
   static async create(model: string | ModelProto, sample: Feeds, opts: SessionOptions): Promise<TrainingSession> {
     const source = typeof model === 'string' ? model : 'model';
-    const prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source);
+    const loadNotes: string[] = [];
+    const prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source, loadNotes);
     const params = parameterInfos(prepared.graph!);
     const freeze = opts.freeze ?? [];
     const trainable = params.filter((p) => !matchesAny(p, freeze)).map((p) => p.name);
@@ -124,7 +127,9 @@ export class TrainingSession {
       ort.InferenceSession.create(serializeModel(compiled.train), sessionOptions),
       ort.InferenceSession.create(serializeModel(compiled.eval), sessionOptions),
     ]);
-    return new TrainingSession(prepared, compiled, trainSession, evalSession, opts);
+    const session = new TrainingSession(prepared, compiled, trainSession, evalSession, opts);
+    session.loadNotes = loadNotes;
+    return session;
   }
 
   private paramFeeds(): Feeds {

@@ -13,7 +13,7 @@ import { makeAttributes } from './onnx/attributes.js';
 import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
 import { makeValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
-import { normalizeGraph } from './onnx/normalize.js';
+import { normalizeGraph, RELAXED_BATCH, relaxFixedBatch } from './onnx/normalize.js';
 import { UPGRADE_TARGET, upgradeModel } from './onnx/upgrade/index.js';
 import { subgraphsOf } from './onnx/walk.js';
 import { classificationHead, type ClassificationHead } from './loss-head.js';
@@ -43,6 +43,8 @@ export function prepareModel(model: ModelProto, source = 'model', notes: string[
   const opset = defaultOpset(m);
   const graph = m.graph!;
   notes.push(...normalizeGraph(graph));
+  const relaxed = relaxFixedBatch(graph);
+  if (relaxed.length) notes.push(`${relaxed.map((n) => `'${n}'`).join(', ')} had a fixed batch of 1: relaxed to any batch size`);
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
   const kept = [];
   for (const n of graph.node) {
@@ -223,6 +225,11 @@ export async function probeShapes(graph: GraphProto, model: ModelProto, feeds: F
   return info;
 }
 
+/** Inputs whose declared batch was relaxed from 1 (see relaxFixedBatch) and are fed more than one row. */
+function fixedBatchInputs(graph: GraphProto, sample: Feeds): string[] {
+  return graph.input.filter((i) => i.docString === RELAXED_BATCH && (sample[i.name]?.dims[0] ?? 1) > 1).map((i) => `'${i.name}'`);
+}
+
 /** Why nothing would train: said before step 1 rather than running a no-op to "completed". */
 function noParameterReason(graph: GraphProto, prediction: string, asked: number): string {
   const producers = new Map<string, NodeProto>();
@@ -278,7 +285,11 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const labelRank = opts.sample[LABELS]?.dims.length ?? 1;
   const loss = appendLoss(graph, opset, opts.task, prediction, labelType, labelRank);
   if (opts.task === 'causal-lm') graph.input = graph.input.filter((i) => i.name !== LABELS);
-  const info = await probeShapes(graph, base, opts.sample);
+  const info = await probeShapes(graph, base, opts.sample).catch((e: Error) => {
+    const fixed = fixedBatchInputs(prepared.graph!, opts.sample);
+    if (!fixed.length) throw e;
+    throw new UserError(`input ${fixed.join(', ')} was exported with a fixed batch of 1 and the graph depends on it (${e.message.split('\n')[0]}): set "batchSize": 1 and "gradientAccumulation" to the batch you want`);
+  });
 
   // Trainable initializers become graph inputs, so new values can be fed at every step.
   const wanted = new Set(opts.trainable);

@@ -127,6 +127,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const frozen = session.parameters.filter((p) => !session.trainable.some((t) => t.name === p.name)).map((p) => p.name);
   emit({ type: 'start', runDir, totalSteps, trainableParams, totalParams, frozen, resumedFrom });
   for (const message of exportWarnings(model)) emit({ type: 'log', level: 'warn', message });
+  for (const message of session.loadNotes) emit({ type: 'log', level: 'info', message });
   emit({ type: 'log', level: 'info', message: `loss: ${session.loss.note}` });
   if (session.noGradient.length) emit({ type: 'log', level: 'warn', message: `parameters that do not affect the loss stay frozen: ${session.noGradient.join(', ')}` });
   await writeRunState(runDir, state);

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { NodeProtoSchema, type GraphProto, type NodeProto, type TensorProto } from 'onnx-buf';
+import { NodeProtoSchema, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from 'onnx-buf';
 import { findAttr } from './attributes.js';
 import { DT, makeTensor, tensorValues } from './tensor.js';
 import { subgraphsOf } from './walk.js';
@@ -93,4 +93,35 @@ function foldConstantIfs(graph: GraphProto): string[] {
     graph.node = out;
   }
   return folded;
+}
+
+/**
+ * Streaming and exported-with-a-sample models often fix the batch at 1 (`[1,16,96]`): such inputs (rank ≥ 2) and the
+ * outputs and value_info fixed alike get a symbolic batch. Returns the relaxed input names; if the graph itself
+ * depends on the batch being 1 (a Reshape to a constant shape), the first run with a larger batch says so.
+ */
+/** Marks (in docString) an input whose batch was relaxed, so a later failure can name it. */
+export const RELAXED_BATCH = 'batch relaxed from a fixed 1';
+
+export function relaxFixedBatch(graph: GraphProto): string[] {
+  const relaxed: string[] = [];
+  const fixedOne = (v: ValueInfoProto) => {
+    const t = v.type?.value.case === 'tensorType' ? v.type.value.value : undefined;
+    const d0 = t?.shape?.dim[0];
+    return t && t.shape!.dim.length >= 2 && d0?.value.case === 'dimValue' && d0.value.value === 1n ? t.shape!.dim[0] : undefined;
+  };
+  for (const v of graph.input) {
+    const d = fixedOne(v);
+    if (!d) continue;
+    d.value = { case: 'dimParam', value: 'batch' };
+    v.docString = RELAXED_BATCH;
+    relaxed.push(v.name);
+  }
+  if (!relaxed.length) return relaxed;
+  for (const v of graph.output) {
+    const d = fixedOne(v);
+    if (d) d.value = { case: 'dimParam', value: 'batch' };
+  }
+  graph.valueInfo = graph.valueInfo.filter((v) => !fixedOne(v));
+  return relaxed;
 }
