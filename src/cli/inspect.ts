@@ -1,4 +1,5 @@
-import type { ModelProto } from 'onnx-buf';
+import type { GraphProto, ModelProto } from 'onnx-buf';
+import { allInputs, subgraphsOf } from '../core/onnx/walk.js';
 import { staticUnsupportedOps } from '../core/autodiff/backward.js';
 import { moduleTree, parameterInfos, type ModuleNode } from '../core/module-tree.js';
 import { exportWarnings } from '../core/onnx/lint.js';
@@ -23,6 +24,8 @@ export interface Inspection {
   warnings: string[];
   /** Float initializers classed as constants, not parameters (thresholds, epsilons, running statistics…), and why. */
   constants: ConstantInfo[];
+  /** Values `modelOutput` can name: the outputs, and values read by control flow (If/Loop/Scan) before post-processing. */
+  modelOutputs: string[];
   /** What loading changed to read another producer's form (constant If folded, Constant nodes read as weights). */
   normalized: string[];
 }
@@ -43,8 +46,18 @@ export function inspectModel(file: string): Inspection {
     unsupportedOps: staticUnsupportedOps(model.graph!, params.map((p) => p.name)),
     warnings: exportWarnings(model),
     constants: classifyInitializers(model.graph!).constants,
+    modelOutputs: modelOutputChoices(model.graph!),
     normalized,
   };
+}
+
+function modelOutputChoices(graph: GraphProto): string[] {
+  const produced = new Set(graph.node.flatMap((n) => n.output));
+  const choices = new Set(graph.output.map((o) => o.name));
+  for (const n of graph.node) {
+    if (subgraphsOf(n).length) for (const v of allInputs(n).slice(n.opType === 'If' ? 1 : 0)) if (produced.has(v)) choices.add(v);
+  }
+  return [...choices];
 }
 
 function metadataLabels(model: ModelProto): string[] | undefined {
@@ -70,6 +83,7 @@ export function formatInspection(r: Inspection): string {
     `${r.model}  (opset ${r.opset})`,
     `inputs: ${r.inputs.map((i) => `${i.name} ${i.type}[${i.dims.join(',')}]`).join(', ')}`,
     `outputs: ${r.outputs.join(', ')}`,
+    ...(r.modelOutputs.length > r.outputs.length ? [`modelOutput choices: ${r.modelOutputs.join(', ')}`] : []),
     `parameters: ${r.totalParams.toLocaleString('en-US')}`,
     '',
   ];

@@ -15,7 +15,7 @@ import { makeValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
 import { normalizeGraph, RELAXED_BATCH, relaxFixedBatch } from './onnx/normalize.js';
 import { UPGRADE_TARGET, upgradeModel } from './onnx/upgrade/index.js';
-import { subgraphsOf } from './onnx/walk.js';
+import { allInputs, subgraphsOf } from './onnx/walk.js';
 import { classificationHead, type ClassificationHead } from './loss-head.js';
 
 export type Task = 'classification' | 'regression' | 'causal-lm';
@@ -121,11 +121,31 @@ function constantOperandSecond(graph: GraphProto): void {
   }
 }
 
-/** Name and type of the model output the loss is computed from (the first output unless told otherwise). */
+/**
+ * The value the loss is computed from: a model output (the first unless told otherwise) or, as `modelOutput`, any
+ * value of the top-level graph, which then becomes the only output.
+ */
 function predictionOutput(graph: GraphProto, name?: string): string {
   const out = name ?? graph.output[0]?.name;
-  if (!out || !graph.output.some((o) => o.name === out)) throw new UserError(`the model has no output named '${name}'`);
-  return out;
+  if (out && graph.output.some((o) => o.name === out)) return out;
+  if (out && graph.node.some((n) => n.output.includes(out))) {
+    graph.output.push(create(ValueInfoProtoSchema, { name: out }));
+    return out;
+  }
+  throw new UserError(`the model has no output or value named '${name}' (outputs: ${graph.output.map((o) => o.name).join(', ')})`);
+}
+
+/** Keeps only the nodes the given outputs depend on (post-processing after `modelOutput` is neither probed nor trained). */
+function pruneTo(graph: GraphProto, outputs: string[]): void {
+  const needed = new Set(outputs);
+  const kept: NodeProto[] = [];
+  for (let k = graph.node.length - 1; k >= 0; k--) {
+    const n = graph.node[k];
+    if (!n.output.some((o) => needed.has(o))) continue;
+    kept.push(n);
+    for (const i of allInputs(n)) if (i) needed.add(i);
+  }
+  graph.node = kept.reverse();
 }
 
 /** Appends the task's loss (standard ONNX ops, differentiated like the rest) and the labels input; returns what it chose. */
@@ -281,6 +301,7 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const graph = base.graph!;
   const prediction = predictionOutput(graph, opts.prediction);
   graph.output = graph.output.filter((o) => o.name === prediction);
+  pruneTo(graph, [prediction]);
   const labelType = opts.sample[LABELS] ? ORT_TYPES[opts.sample[LABELS].type] : DT.INT64;
   const labelRank = opts.sample[LABELS]?.dims.length ?? 1;
   const loss = appendLoss(graph, opset, opts.task, prediction, labelType, labelRank);

@@ -100,7 +100,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const first = await firstBatch(train, spec.batchSize);
   const session = await TrainingSession.create(model, batchFeeds(first), {
     task: spec.task, freeze: spec.freeze, optimizer: spec.optimizer, totalSteps, groups: spec.groups,
-    gradientAccumulation: accumulation, threads: spec.threads, prediction: spec.prediction,
+    gradientAccumulation: accumulation, threads: spec.threads, prediction: spec.modelOutput ?? spec.prediction,
   });
   const state: RunState = {
     status: 'running', pid: process.pid, startedAt: new Date().toISOString(), updatedAt: new Date().toISOString(), step: 0, totalSteps,

@@ -14,6 +14,8 @@ export interface ExperimentSpec {
   model: string;
   task: Task;
   prediction?: string;
+  /** Tensor the loss reads (a model output or an inner value); wins over `prediction`. */
+  modelOutput?: string;
   data: DataSpec;
   retention?: { name?: string; data: string };
   batchSize: number;
