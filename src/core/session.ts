@@ -8,7 +8,7 @@ import { loadModel, saveModel, serializeModel } from './onnx/model.js';
 import { DT, makeTensor, numel, tensorValues } from './onnx/tensor.js';
 import { clipGradNorm, createOptimizer, gradNorm, lrAt } from './optim/index.js';
 import type { Optimizer, OptimizerSpec, ParamGroup, TrainParam } from './optim/types.js';
-import { compileTraining, LABELS, LOSS, prepareModel, type Feeds, type LossChoice, type Task, type TrainingModels } from './training-graph.js';
+import { checkLabelRange, compileTraining, LABELS, LOSS, prepareModel, type Feeds, type LossChoice, type Task, type TrainingModels } from './training-graph.js';
 
 export interface GroupSpec {
   /** Globs on parameter names / module paths (first matching group wins). */
@@ -178,6 +178,7 @@ export class TrainingSession {
       this.scratch = { buffer, fetches: this.gradFetches(buffer) };
     }
     const fetches = direct ? (this.directFetches ??= this.gradFetches(this.gradBuffer)) : this.scratch!.fetches;
+    checkLabelRange(data[LABELS], this.compiled.classes, this.compiled.prediction);
     const result = await this.trainSession.run(this.feedsFor(this.trainSession, data), fetches);
     const loss = Number((result[LOSS].data as Float32Array)[0]);
     if (!Number.isFinite(loss)) {
@@ -196,6 +197,7 @@ export class TrainingSession {
 
   /** Forward + loss with the current parameters, no gradients. */
   async evalStep(data: Feeds): Promise<StepResult> {
+    checkLabelRange(data[LABELS], this.compiled.classes, this.compiled.prediction);
     const result = await this.evalSession.run(this.feedsFor(this.evalSession, data));
     return { loss: Number((result[LOSS].data as Float32Array)[0]), prediction: result[this.compiled.prediction] };
   }

@@ -11,7 +11,7 @@ import { UserError } from './onnx/errors.js';
 import { checkOpset, defaultOpset, serializeModel } from './onnx/model.js';
 import { makeAttributes } from './onnx/attributes.js';
 import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
-import { makeValueInfo } from './onnx/value-info.js';
+import { makeValueInfo, readValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
 import { normalizeGraph, RELAXED_BATCH, relaxFixedBatch } from './onnx/normalize.js';
 import { UPGRADE_TARGET, upgradeModel } from './onnx/upgrade/index.js';
@@ -179,7 +179,7 @@ export function appendLoss(graph: GraphProto, opset: number, task: Task, predict
       loss = e.neg(e.mean(picked, [0, 1]));
     }
   } else if (task === 'regression') {
-    graph.input.push(makeValueInfo(LABELS, labelType, ['batch', '?']));
+    graph.input.push(makeValueInfo(LABELS, labelType, ['batch', ...Array.from({ length: labelRank - 1 }, () => '?')]));
     const target = e.reshape(e.op('Cast', [LABELS], { to: DT.FLOAT }), e.shape(prediction));
     const diff = e.sub(prediction, target);
     loss = e.op('ReduceMean', [e.mul(diff, diff)], { keepdims: 0 });
@@ -245,6 +245,40 @@ export async function probeShapes(graph: GraphProto, model: ModelProto, feeds: F
   return info;
 }
 
+/**
+ * Regression targets broadcast by element count (a scalar per row for [N,1], a flat list for [N,1,1,K]); a row whose
+ * count differs from the output's is refused here, not by ONNX Runtime's Reshape.
+ */
+function checkTargetCount(graph: GraphProto, prediction: string, labels: ort.Tensor | undefined): void {
+  const declared = graph.output.find((o) => o.name === prediction);
+  const dims = declared ? readValueInfo(declared)?.dims.slice(1) : undefined;
+  if (!labels || !dims || dims.some((d) => typeof d !== 'number')) return;
+  const want = (dims as number[]).reduce((a, b) => a * b, 1);
+  const got = labels.dims.slice(1).reduce((a, b) => a * b, 1);
+  if (got !== want) {
+    throw new UserError(`regression targets have ${got} value${got === 1 ? '' : 's'} per row but output '${prediction}' [${['batch', ...dims].join(',')}] has ${want}: give ${want} target values per row`);
+  }
+}
+
+/** Class indices outside the output's classes, said before ONNX Runtime's GatherElements fails on them. */
+export function checkLabelRange(labels: ort.Tensor | undefined, classes: number | undefined, prediction: string): void {
+  if (!labels || !classes || labels.type !== 'int64') return;
+  const data = labels.data as BigInt64Array;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] < 0n || data[i] >= BigInt(classes)) {
+      throw new UserError(`label ${data[i]} (row ${i + 1} of the batch) is not a class of output '${prediction}', which has ${classes} (0–${classes - 1}); check the label column or modelOutput`);
+    }
+  }
+}
+
+/** The probe's raw GatherElements failure on an out-of-range label, as a clear error (classes from the declared output). */
+function labelRangeError(e: Error, opts: CompileOptions): Error | undefined {
+  if (opts.task !== 'classification' || !/GatherElements/.test(e.message)) return undefined;
+  const labels = opts.sample[LABELS];
+  const max = labels?.type === 'int64' ? (labels.data as BigInt64Array).reduce((m, v) => (v > m ? v : m), 0n) : undefined;
+  return max === undefined ? undefined : new UserError(`label ${max} of the first batch is not a class of the model's output (${e.message.split('\n')[0]}); check the label column or modelOutput`);
+}
+
 /** Inputs whose declared batch was relaxed from 1 (see relaxFixedBatch) and are fed more than one row. */
 function fixedBatchInputs(graph: GraphProto, sample: Feeds): string[] {
   return graph.input.filter((i) => i.docString === RELAXED_BATCH && (sample[i.name]?.dims[0] ?? 1) > 1).map((i) => `'${i.name}'`);
@@ -282,6 +316,8 @@ export interface TrainingModels {
   info: Map<string, ValueInfo>;
   /** The loss appended, and why it was chosen. */
   loss: LossChoice;
+  /** Class count of a cross-entropy head (the prediction's last dim), for label range checks. */
+  classes?: number;
 }
 
 export interface CompileOptions {
@@ -306,9 +342,10 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const labelRank = opts.sample[LABELS]?.dims.length ?? 1;
   const loss = appendLoss(graph, opset, opts.task, prediction, labelType, labelRank);
   if (opts.task === 'causal-lm') graph.input = graph.input.filter((i) => i.name !== LABELS);
+  if (opts.task === 'regression') checkTargetCount(graph, prediction, opts.sample[LABELS]);
   const info = await probeShapes(graph, base, opts.sample).catch((e: Error) => {
     const fixed = fixedBatchInputs(prepared.graph!, opts.sample);
-    if (!fixed.length) throw e;
+    if (!fixed.length) throw labelRangeError(e, opts) ?? e;
     throw new UserError(`input ${fixed.join(', ')} was exported with a fixed batch of 1 and the graph depends on it (${e.message.split('\n')[0]}): set "batchSize": 1 and "gradientAccumulation" to the batch you want`);
   });
 
@@ -344,5 +381,6 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
     const pInfo = info.get(p)!;
     tg.output.push(makeValueInfo(gradOutputs[i], pInfo.dtype, pInfo.shape));
   });
-  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info, loss };
+  const classes = loss.kind === 'cross-entropy' ? info.get(loss.logits)?.shape.at(-1) : undefined;
+  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info, loss, classes };
 }
