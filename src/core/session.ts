@@ -129,6 +129,7 @@ export class TrainingSession {
     ]);
     const session = new TrainingSession(prepared, compiled, trainSession, evalSession, opts);
     session.loadNotes = loadNotes;
+    if (compiled.viaWhere.length) loadNotes.push(`data-dependent If trained through the branch taken (both branches computed): ${compiled.viaWhere.join(', ')}`);
     return session;
   }
 

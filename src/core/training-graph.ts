@@ -13,7 +13,7 @@ import { makeAttributes } from './onnx/attributes.js';
 import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
 import { makeValueInfo, readValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
-import { normalizeGraph, RELAXED_BATCH, relaxFixedBatch } from './onnx/normalize.js';
+import { ifToWhere, normalizeGraph, RELAXED_BATCH, relaxFixedBatch } from './onnx/normalize.js';
 import { UPGRADE_TARGET, upgradeModel } from './onnx/upgrade/index.js';
 import { allInputs, subgraphsOf } from './onnx/walk.js';
 import { classificationHead, type ClassificationHead } from './loss-head.js';
@@ -316,6 +316,8 @@ export interface TrainingModels {
   info: Map<string, ValueInfo>;
   /** The loss appended, and why it was chosen. */
   loss: LossChoice;
+  /** Data-dependent If nodes trained through the branch each example takes (see ifToWhere). */
+  viaWhere: string[];
   /** Class count of a cross-entropy head (the prediction's last dim), for label range checks. */
   classes?: number;
 }
@@ -338,6 +340,7 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const prediction = predictionOutput(graph, opts.prediction);
   graph.output = graph.output.filter((o) => o.name === prediction);
   pruneTo(graph, [prediction]);
+  const viaWhere = ifToWhere(graph);
   const labelType = opts.sample[LABELS] ? ORT_TYPES[opts.sample[LABELS].type] : DT.INT64;
   const labelRank = opts.sample[LABELS]?.dims.length ?? 1;
   const loss = appendLoss(graph, opset, opts.task, prediction, labelType, labelRank);
@@ -382,5 +385,5 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
     tg.output.push(makeValueInfo(gradOutputs[i], pInfo.dtype, pInfo.shape));
   });
   const classes = loss.kind === 'cross-entropy' ? info.get(loss.logits)?.shape.at(-1) : undefined;
-  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info, loss, classes };
+  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info, loss, classes, viaWhere };
 }

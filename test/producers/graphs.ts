@@ -28,7 +28,7 @@ export function attachGraphs(model: ModelProto, opType: string, graphs: Record<s
  * branches) unless `constantWeights`, where each branch holds its weight in a Constant node. `cond` is data-dependent
  * (ReduceSum(x) > 0) unless `constCond` gives it.
  */
-export function ifClassifier(opts: { constCond?: boolean; constantWeights?: boolean; op?: string } = {}): ModelProto {
+export function ifClassifier(opts: { constCond?: boolean; constantWeights?: boolean; op?: string; unlike?: boolean } = {}): ModelProto {
   const b = new GraphBuilder({ opset: 17 });
   const x = b.input('x', DT.FLOAT, ['batch', 4]);
   if (!opts.constantWeights) {
@@ -45,11 +45,12 @@ export function ifClassifier(opts: { constCond?: boolean; constantWeights?: bool
     const c = model.graph!.node.find((n) => n.output[0] === cond)!;
     c.attribute[0].t!.dataType = DT.BOOL;
   }
+  // `unlike`: the branches do not declare the same output shape (the If cannot become a Where).
   const arm = (name: string, seed: number) => branch((g) => {
     const w = opts.constantWeights ? g.constant(weights(12, seed), [4, 3]) : name;
     const h = g.op('MatMul', [x, w]);
     return opts.op ? g.op(opts.op, [h]) : h;
-  }, `${name}.out`, ['batch', 3]);
+  }, `${name}.out`, opts.unlike && seed === 2 ? ['batch', 'k'] : ['batch', 3]);
   return attachGraphs(model, 'If', { then_branch: arm('then.weight', 1), else_branch: arm('else.weight', 2) });
 }
 

@@ -5,6 +5,7 @@ import { Emitter } from './emitter.js';
 import { RuleContext, type ValueInfo } from './rule.js';
 import { RULES } from './rules/index.js';
 import { allInputs, outerReferences, subgraphsOf } from '../onnx/walk.js';
+import { whereable } from '../onnx/normalize.js';
 
 export interface BackwardOptions {
   /** Name of the scalar loss value. */
@@ -68,7 +69,7 @@ export function staticUnsupportedOps(graph: GraphProto, params: Iterable<string>
     for (const node of g.node) {
       if (NON_DIFFERENTIABLE.has(node.opType)) continue;
       if (!dependsOn(node, reached)) continue;
-      if (!RULES[node.opType]) missing.push({ opType: node.opType, name: node.name || node.output[0] });
+      if (!RULES[node.opType] && !whereable(node)) missing.push({ opType: node.opType, name: node.name || node.output[0] });
       // Inside a reached subgraph, its own inputs (loop counters, scan slices) carry the outer dependency.
       for (const sub of subgraphsOf(node)) {
         for (const i of sub.input) reached.add(i.name);

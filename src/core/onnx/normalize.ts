@@ -2,6 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { NodeProtoSchema, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from 'onnx-buf';
 import { findAttr } from './attributes.js';
 import { DT, makeTensor, tensorValues } from './tensor.js';
+import { readValueInfo } from './value-info.js';
 import { subgraphsOf } from './walk.js';
 
 /**
@@ -58,6 +59,18 @@ function hoistConstants(g: GraphProto, top: GraphProto): number {
   return n;
 }
 
+/**
+ * A branch's nodes for the enclosing graph: node names and the values they produce get the prefix (the two branches
+ * may reuse names, and both are inlined side by side); returns the nodes and the branch outputs' new names.
+ */
+function inlineBranch(g: GraphProto, prefix: string): { nodes: NodeProto[]; outputs: string[] } {
+  const renamed = new Map<string, string>();
+  for (const n of g.node) for (const o of n.output) if (o) renamed.set(o, `${prefix}${o}`);
+  const map = (v: string) => renamed.get(v) ?? v;
+  const nodes = g.node.map((n) => create(NodeProtoSchema, { ...n, name: `${prefix}${n.name}`, input: n.input.map(map), output: n.output.map(map) }));
+  return { nodes, outputs: g.output.map((o) => map(o.name)) };
+}
+
 /** The boolean value of a constant scalar condition, or undefined when it is computed at run time. */
 function constantCondition(name: string, graph: GraphProto): boolean | undefined {
   const init = graph.initializer.find((t) => t.name === name);
@@ -82,10 +95,12 @@ function foldConstantIfs(graph: GraphProto): string[] {
         out.push(node);
         continue;
       }
+      const side = cond ? 'then' : 'else';
+      // Names stay (weights keep their names for freeze globs): only this branch joins the graph.
       out.push(...branch.node);
       graph.initializer.push(...branch.initializer);
       branch.output.forEach((o, i) => {
-        if (node.output[i]) out.push(create(NodeProtoSchema, { opType: 'Identity', name: `${node.name}/${cond ? 'then' : 'else'}/${i}`, input: [o.name], output: [node.output[i]] }));
+        if (node.output[i]) out.push(create(NodeProtoSchema, { opType: 'Identity', name: `${node.name}/${side}/${i}`, input: [o.name], output: [node.output[i]] }));
       });
       folded.push(node.name || node.output[0]);
       changed = true;
@@ -124,4 +139,56 @@ export function relaxFixedBatch(graph: GraphProto): string[] {
   }
   graph.valueInfo = graph.valueInfo.filter((v) => !fixedOne(v));
   return relaxed;
+}
+
+/**
+ * A data-dependent If whose branches are pure and declare outputs shaped alike becomes both branches inlined and
+ * `Where(cond, then, else)` per output: the same values, and the gradient flows through the branch taken (Where
+ * passes it to the chosen side only). Used on the training graph only; the exported model keeps the If.
+ * Returns the names of the Ifs rewritten.
+ */
+export function ifToWhere(graph: GraphProto): string[] {
+  const rewritten: string[] = [];
+  const out: NodeProto[] = [];
+  for (const node of graph.node) {
+    const thenG = node.opType === 'If' ? findAttr(node, 'then_branch')?.g : undefined;
+    const elseG = node.opType === 'If' ? findAttr(node, 'else_branch')?.g : undefined;
+    if (!thenG || !elseG || !whereable(node)) {
+      out.push(node);
+      continue;
+    }
+    const [t, f] = [thenG, elseG].map((g, k) => {
+      graph.initializer.push(...g.initializer);
+      const inlined = inlineBranch(g, `${node.name || node.output[0]}/${k ? 'else' : 'then'}/`);
+      out.push(...inlined.nodes);
+      return inlined.outputs;
+    });
+    node.output.forEach((o, i) => {
+      if (o) out.push(create(NodeProtoSchema, { opType: 'Where', name: `${node.name}/where/${i}`, input: [node.input[0], t[i], f[i]], output: [o] }));
+    });
+    rewritten.push(node.name || node.output[0]);
+  }
+  graph.node = out;
+  return rewritten;
+}
+
+/** Whether ifToWhere can rewrite this If (pure branches declaring alike outputs). */
+export function whereable(node: NodeProto): boolean {
+  const [t, f] = ['then_branch', 'else_branch'].map((n) => findAttr(node, n)?.g);
+  return node.opType === 'If' && !!t && !!f && branchesAlike(t, f) && pure(t) && pure(f);
+}
+
+const IMPURE = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Bernoulli', 'Multinomial']);
+
+function pure(g: GraphProto): boolean {
+  return g.node.every((n) => !IMPURE.has(n.opType) && subgraphsOf(n).length === 0);
+}
+
+/** Both branches declare every output with the same element type and the same dims (names or numbers). */
+function branchesAlike(a: GraphProto, b: GraphProto): boolean {
+  if (a.output.length !== b.output.length) return false;
+  return a.output.every((o, i) => {
+    const x = readValueInfo(o), y = readValueInfo(b.output[i]);
+    return !!x && !!y && x.elemType === y.elemType && x.dims.length === y.dims.length && x.dims.every((d, k) => d === y.dims[k] && d !== '?');
+  });
 }
