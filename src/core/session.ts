@@ -229,6 +229,9 @@ export class TrainingSession {
 
   get optimizerState(): Optimizer | undefined { return this.optimizer; }
 
+  /** Class count of a cross-entropy head (the output's last dim), when the loss is one. */
+  get classes(): number | undefined { return this.compiled.classes; }
+
   /** A copy of all trainable parameters, concatenated in `trainable` order. */
   getContiguousParameters(): Float32Array {
     return this.buffer.slice();

@@ -102,6 +102,9 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     task: spec.task, freeze: spec.freeze, optimizer: spec.optimizer, totalSteps, groups: spec.groups,
     gradientAccumulation: accumulation, threads: spec.threads, prediction: spec.modelOutput ?? spec.prediction,
   });
+  // Integer labels are output indices: labels.json names every output class, not just 0..max(label) seen.
+  const labels = allClasses(dataset.labels, session.classes);
+  if (!opts.resume && labels !== dataset.labels) await writeJsonAtomic(path.join(runDir, RUN_FILES.labels), labels);
   const state: RunState = {
     status: 'running', pid: process.pid, startedAt: new Date().toISOString(), updatedAt: new Date().toISOString(), step: 0, totalSteps,
   };
@@ -196,7 +199,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     let exported: string | undefined;
     if (completed) {
       exported = path.join(runDir, RUN_FILES.model);
-      await session.exportModelForInference(exported, { metadata: dataset.labels ? { labels: JSON.stringify(dataset.labels) } : {} });
+      await session.exportModelForInference(exported, { metadata: labels ? { labels: JSON.stringify(labels) } : {} });
     }
     const summary: RunSummary = {
       runDir, status: completed ? 'completed' : 'stopped', steps: session.step, totalSteps, trainableParams, totalParams,
@@ -211,6 +214,11 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   } finally {
     await session.release();
   }
+}
+
+function allClasses(labels: string[] | undefined, classes: number | undefined): string[] | undefined {
+  if (!labels || !classes || classes <= labels.length || !labels.every((l, i) => l === String(i))) return labels;
+  return Array.from({ length: classes }, (_, i) => String(i));
 }
 
 async function firstBatch(source: BatchSource, batchSize: number): Promise<Batch> {
