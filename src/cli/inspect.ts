@@ -1,4 +1,5 @@
-import type { ModelProto } from 'onnx-buf';
+import type { GraphProto, ModelProto } from 'onnx-buf';
+import { allInputs, subgraphsOf } from '../core/onnx/walk.js';
 import { staticUnsupportedOps } from '../core/autodiff/backward.js';
 import { moduleTree, parameterInfos, type ModuleNode } from '../core/module-tree.js';
 import { exportWarnings } from '../core/onnx/lint.js';
@@ -7,6 +8,7 @@ import { loadModel } from '../core/onnx/model.js';
 import { modelInputs } from '../core/experiment/run.js';
 import { prepareModel } from '../core/training-graph.js';
 import { readValueInfo } from '../core/onnx/value-info.js';
+import { classifyInitializers, type ConstantInfo } from '../core/parameter-roles.js';
 
 export interface Inspection {
   model: string;
@@ -21,12 +23,19 @@ export interface Inspection {
   tree: ModuleNode;
   unsupportedOps: { opType: string; name: string }[];
   warnings: string[];
+  /** Float initializers classed as constants, not parameters (thresholds, epsilons, running statistics…), and why. */
+  constants: ConstantInfo[];
+  /** Values `modelOutput` can name: the outputs, and values read by control flow (If/Loop/Scan) before post-processing. */
+  modelOutputs: string[];
+  /** What loading changed to read another producer's form (constant If folded, Constant nodes read as weights). */
+  normalized: string[];
 }
 
 export function inspectModel(file: string): Inspection {
+  const normalized: string[] = [];
   const loaded = loadModel(file);
   validateGraph(loaded, file);
-  const model = prepareModel(loaded, file);
+  const model = prepareModel(loaded, file, normalized);
   const params = parameterInfos(model.graph!);
   return {
     model: file,
@@ -39,7 +48,19 @@ export function inspectModel(file: string): Inspection {
     tree: moduleTree(params),
     unsupportedOps: staticUnsupportedOps(model.graph!, params.map((p) => p.name)),
     warnings: exportWarnings(model),
+    constants: classifyInitializers(model.graph!).constants,
+    modelOutputs: modelOutputChoices(model.graph!),
+    normalized,
   };
+}
+
+function modelOutputChoices(graph: GraphProto): string[] {
+  const produced = new Set(graph.node.flatMap((n) => n.output));
+  const choices = new Set(graph.output.map((o) => o.name));
+  for (const n of graph.node) {
+    if (subgraphsOf(n).length) for (const v of allInputs(n).slice(n.opType === 'If' ? 1 : 0)) if (produced.has(v)) choices.add(v);
+  }
+  return [...choices];
 }
 
 function metadataLabels(model: ModelProto): string[] | undefined {
@@ -65,6 +86,7 @@ export function formatInspection(r: Inspection): string {
     `${r.model}  (opset ${r.opset})`,
     `inputs: ${r.inputs.map((i) => `${i.name} ${i.type}[${i.dims.join(',')}]`).join(', ')}`,
     `outputs: ${r.outputs.join(', ')}`,
+    ...(r.modelOutputs.length > r.outputs.length ? [`modelOutput choices: ${r.modelOutputs.join(', ')}`] : []),
     `parameters: ${r.totalParams.toLocaleString('en-US')}`,
     '',
   ];
@@ -73,6 +95,12 @@ export function formatInspection(r: Inspection): string {
   lines.push('', r.unsupportedOps.length
     ? `unsupported ops on the training path:\n${r.unsupportedOps.map((o) => `  ${o.opType}: ${o.name}`).join('\n')}`
     : 'every op on the training path has a gradient rule');
+  if (r.constants.length) {
+    lines.push(`constants (not trained): ${r.constants.length}`);
+    for (const c of r.constants.slice(0, 20)) lines.push(`  ${c.name} [${c.dims.join('×')}]: ${c.reason}`);
+    if (r.constants.length > 20) lines.push(`  … ${r.constants.length - 20} more`);
+  }
+  for (const n of r.normalized) lines.push(`note: ${n}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

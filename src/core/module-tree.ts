@@ -1,5 +1,6 @@
 import type { GraphProto, ModelProto } from 'onnx-buf';
-import { isFloatType, numel } from './onnx/tensor.js';
+import { numel } from './onnx/tensor.js';
+import { classifyInitializers } from './parameter-roles.js';
 
 export interface ParamInfo {
   /** Initializer name in the ONNX graph. */
@@ -39,7 +40,7 @@ function nodeScope(nodeName: string): string | undefined {
   return slash > 0 ? nodeName.slice(0, slash) : undefined;
 }
 
-/** Trainable candidates: float initializers of rank ≥ 1 (scalars are exporter constants, not parameters). */
+/** Trainable candidates: float initializers at weight, bias, scale or table positions (see classifyInitializers). */
 export function parameterInfos(graph: GraphProto): ParamInfo[] {
   const consumers = new Map<string, { op: string; node: string; slot: number }[]>();
   for (const n of graph.node) {
@@ -56,8 +57,7 @@ export function parameterInfos(graph: GraphProto): ParamInfo[] {
     }
   }
   const params: ParamInfo[] = [];
-  for (const t of graph.initializer) {
-    if (!isFloatType(t.dataType) || t.dims.length === 0) continue;
+  for (const t of classifyInitializers(graph).params) {
     const dims = t.dims.map(Number);
     let path = t.name;
     if (isOpaqueName(t.name)) {

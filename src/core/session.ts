@@ -8,7 +8,7 @@ import { loadModel, saveModel, serializeModel } from './onnx/model.js';
 import { DT, makeTensor, numel, tensorValues } from './onnx/tensor.js';
 import { clipGradNorm, createOptimizer, gradNorm, lrAt } from './optim/index.js';
 import type { Optimizer, OptimizerSpec, ParamGroup, TrainParam } from './optim/types.js';
-import { compileTraining, LABELS, LOSS, prepareModel, type Feeds, type Task, type TrainingModels } from './training-graph.js';
+import { checkLabelRange, compileTraining, LABELS, LOSS, prepareModel, type Feeds, type LossChoice, type Task, type TrainingModels } from './training-graph.js';
 
 export interface GroupSpec {
   /** Globs on parameter names / module paths (first matching group wins). */
@@ -62,6 +62,10 @@ export class TrainingSession {
   readonly groups: ParamGroup[];
   /** Parameters asked to train that cannot affect the loss (left frozen). */
   noGradient: string[] = [];
+  /** The loss the graph computes, and why it was chosen (logged by the run). */
+  loss!: LossChoice;
+  /** What loading changed to read the file (opset upgrade, Constant weights, folded If, relaxed batch). */
+  loadNotes: string[] = [];
   step = 0;
   private buffer = new Float32Array(0);
   private gradBuffer = new Float32Array(0);
@@ -90,6 +94,7 @@ export class TrainingSession {
   private layOut(): void {
     const { compiled, prepared } = this;
     this.noGradient = compiled.noGradient;
+    this.loss = compiled.loss;
     const inits = new Map(prepared.graph!.initializer.map((t) => [t.name, t]));
     const total = compiled.params.reduce((n, p) => n + numel(inits.get(p)!.dims), 0);
     this.buffer = new Float32Array(total);
@@ -117,14 +122,18 @@ export class TrainingSession {
   /** Loads (if a path), prepares and compiles a model; `sample` is one batch, used to learn every value's shape. */
   static async create(model: string | ModelProto, sample: Feeds, opts: SessionOptions): Promise<TrainingSession> {
     const source = typeof model === 'string' ? model : 'model';
-    const prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source);
+    const loadNotes: string[] = [];
+    const prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source, loadNotes);
     const params = parameterInfos(prepared.graph!);
     const trainable = trainableNames(params, opts.freeze ?? [], opts.thaw ?? []);
     if (params.some((p) => p.dims.length > 0) && trainable.length === 0) {
       throw new UserError(`every parameter is frozen by ${JSON.stringify(opts.freeze ?? [])}: nothing to train`);
     }
     const { compiled, trainSession, evalSession } = await compileSessions(prepared, trainable, sample, opts);
-    return new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts);
+    const session = new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts);
+    session.loadNotes = loadNotes;
+    if (compiled.viaWhere.length) loadNotes.push(`data-dependent If trained through the branch taken (both branches computed): ${compiled.viaWhere.join(', ')}`);
+    return session;
   }
 
   /**
@@ -197,6 +206,7 @@ export class TrainingSession {
       this.scratch = { buffer, fetches: this.gradFetches(buffer) };
     }
     const fetches = direct ? (this.directFetches ??= this.gradFetches(this.gradBuffer)) : this.scratch!.fetches;
+    checkLabelRange(data[LABELS], this.compiled.classes, this.compiled.prediction);
     const result = await this.trainSession.run(this.feedsFor(this.trainSession, data), fetches);
     const loss = Number((result[LOSS].data as Float32Array)[0]);
     if (!Number.isFinite(loss)) {
@@ -215,6 +225,7 @@ export class TrainingSession {
 
   /** Forward + loss with the current parameters, no gradients. */
   async evalStep(data: Feeds): Promise<StepResult> {
+    checkLabelRange(data[LABELS], this.compiled.classes, this.compiled.prediction);
     const result = await this.evalSession.run(this.feedsFor(this.evalSession, data));
     return { loss: Number((result[LOSS].data as Float32Array)[0]), prediction: result[this.compiled.prediction] };
   }
@@ -244,6 +255,9 @@ export class TrainingSession {
   }
 
   get optimizerState(): Optimizer | undefined { return this.optimizer; }
+
+  /** Class count of a cross-entropy head (the output's last dim), when the loss is one. */
+  get classes(): number | undefined { return this.compiled.classes; }
 
   /** A copy of all trainable parameters, concatenated in `trainable` order. */
   getContiguousParameters(): Float32Array {

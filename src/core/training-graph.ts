@@ -11,8 +11,12 @@ import { UserError } from './onnx/errors.js';
 import { checkOpset, defaultOpset, serializeModel } from './onnx/model.js';
 import { makeAttributes } from './onnx/attributes.js';
 import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
-import { makeValueInfo } from './onnx/value-info.js';
+import { makeValueInfo, readValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
+import { ifToWhere, normalizeGraph, RELAXED_BATCH, relaxFixedBatch } from './onnx/normalize.js';
+import { UPGRADE_TARGET, upgradeModel } from './onnx/upgrade/index.js';
+import { allInputs, subgraphsOf } from './onnx/walk.js';
+import { classificationHead, type ClassificationHead } from './loss-head.js';
 
 export type Task = 'classification' | 'regression' | 'causal-lm';
 export const LOSS = 'loss';
@@ -25,13 +29,22 @@ const ORT_TYPES: Record<string, number> = {
 
 /**
  * Makes a model trainable: every `Identity(initializer)` that the exporter used to deduplicate equal tensors becomes
- * its own initializer (PyTorch trained them separately), and opsets below 16 are raised to 16 so gradient rules can
+ * its own initializer (PyTorch trained them separately), other producers' forms are normalized (normalizeGraph), and opsets below 16 are raised to 16 so gradient rules can
  * use ScatterND/ScatterElements with reduction (the ops used by these models have the same semantics at 13–16).
  */
-export function prepareModel(model: ModelProto, source = 'model'): ModelProto {
-  const opset = checkOpset(model, source);
+export function prepareModel(model: ModelProto, source = 'model', notes: string[] = []): ModelProto {
+  checkOpset(model, source);
   const m = clone(ModelProtoSchema, model);
+  const upgraded = upgradeModel(m, source);
+  if (defaultOpset(model) < UPGRADE_TARGET) {
+    const ops = [...upgraded].map(([op, n]) => `${op} ×${n}`).join(', ');
+    notes.push(`opset ${defaultOpset(model)} upgraded to ${UPGRADE_TARGET} on load (${ops ? `rewritten: ${ops}` : 'no op changed meaning'})`);
+  }
+  const opset = defaultOpset(m);
   const graph = m.graph!;
+  notes.push(...normalizeGraph(graph));
+  const relaxed = relaxFixedBatch(graph);
+  if (relaxed.length) notes.push(`${relaxed.map((n) => `'${n}'`).join(', ')} had a fixed batch of 1: relaxed to any batch size`);
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
   const kept = [];
   for (const n of graph.node) {
@@ -108,25 +121,65 @@ function constantOperandSecond(graph: GraphProto): void {
   }
 }
 
-/** Name and type of the model output the loss is computed from (the first output unless told otherwise). */
+/**
+ * The value the loss is computed from: a model output (the first unless told otherwise) or, as `modelOutput`, any
+ * value of the top-level graph, which then becomes the only output.
+ */
 function predictionOutput(graph: GraphProto, name?: string): string {
   const out = name ?? graph.output[0]?.name;
-  if (!out || !graph.output.some((o) => o.name === out)) throw new UserError(`the model has no output named '${name}'`);
-  return out;
+  if (out && graph.output.some((o) => o.name === out)) return out;
+  if (out && graph.node.some((n) => n.output.includes(out))) {
+    graph.output.push(create(ValueInfoProtoSchema, { name: out }));
+    return out;
+  }
+  throw new UserError(`the model has no output or value named '${name}' (outputs: ${graph.output.map((o) => o.name).join(', ')})`);
 }
 
-/** Appends the task's loss (standard ONNX ops, differentiated like the rest) and the labels input. */
-export function appendLoss(graph: GraphProto, opset: number, task: Task, prediction: string, labelType: number): void {
+/** Keeps only the nodes the given outputs depend on (post-processing after `modelOutput` is neither probed nor trained). */
+function pruneTo(graph: GraphProto, outputs: string[]): void {
+  const needed = new Set(outputs);
+  const kept: NodeProto[] = [];
+  for (let k = graph.node.length - 1; k >= 0; k--) {
+    const n = graph.node[k];
+    if (!n.output.some((o) => needed.has(o))) continue;
+    kept.push(n);
+    for (const i of allInputs(n)) if (i) needed.add(i);
+  }
+  graph.node = kept.reverse();
+}
+
+/** Appends the task's loss (standard ONNX ops, differentiated like the rest) and the labels input; returns what it chose. */
+export function appendLoss(graph: GraphProto, opset: number, task: Task, prediction: string, labelType: number, labelRank = 1): LossChoice {
   const e = new Emitter(opset, 'loss');
   let loss: string;
+  let choice: LossChoice = { kind: task === 'regression' ? 'mse' : 'causal-lm', note: task === 'regression' ? 'mean squared error' : 'shifted next-token cross-entropy' };
   if (task === 'classification') {
-    graph.input.push(makeValueInfo(LABELS, DT.INT64, ['batch']));
-    // mean over the batch of -log_softmax(logits)[label], as F.cross_entropy
-    const logp = e.op('LogSoftmax', [prediction], { axis: -1 });
-    const picked = e.op('GatherElements', [logp, e.unsqueeze(LABELS, [1])], { axis: 1 });
-    loss = e.neg(e.mean(picked, [0, 1]));
+    const head = classificationHead(graph, prediction, undefined, labelRank === 2);
+    choice = head;
+    const z = head.logits;
+    if (head.kind === 'binary-cross-entropy') {
+      // mean of softplus(z) - z·y = -[y log σ(z) + (1-y) log(1-σ(z))], as F.binary_cross_entropy_with_logits
+      graph.input.push(makeValueInfo(LABELS, labelType, labelRank === 2 ? ['batch', '?'] : ['batch']));
+      let target: string;
+      if (labelRank === 2) target = e.op('Cast', [LABELS], { to: DT.FLOAT });
+      else {
+        // K logits: one-hot targets; a single logit: the 0/1 label itself is the target.
+        const k = e.op('Gather', [e.shape(z), e.i64([-1], [])]);
+        const oneHot = e.op('OneHot', [LABELS, k, e.op('Cast', [e.i64([0, 1])], { to: DT.FLOAT })], { axis: -1 });
+        const single = e.unsqueeze(e.op('Cast', [LABELS], { to: DT.FLOAT }), [1]);
+        target = e.op('Where', [e.op('Equal', [k, e.i64([1], [])]), single, oneHot]);
+      }
+      target = e.reshape(target, e.shape(z));
+      loss = e.op('ReduceMean', [e.sub(e.op('Softplus', [z]), e.mul(z, target))], { keepdims: 0 });
+    } else {
+      graph.input.push(makeValueInfo(LABELS, DT.INT64, ['batch']));
+      // mean over the batch of -log_softmax(logits)[label], as F.cross_entropy
+      const logp = e.op('LogSoftmax', [z], { axis: -1 });
+      const picked = e.op('GatherElements', [logp, e.unsqueeze(LABELS, [1])], { axis: 1 });
+      loss = e.neg(e.mean(picked, [0, 1]));
+    }
   } else if (task === 'regression') {
-    graph.input.push(makeValueInfo(LABELS, labelType, ['batch', '?']));
+    graph.input.push(makeValueInfo(LABELS, labelType, ['batch', ...Array.from({ length: labelRank - 1 }, () => '?')]));
     const target = e.reshape(e.op('Cast', [LABELS], { to: DT.FLOAT }), e.shape(prediction));
     const diff = e.sub(prediction, target);
     loss = e.op('ReduceMean', [e.mul(diff, diff)], { keepdims: 0 });
@@ -148,7 +201,11 @@ export function appendLoss(graph: GraphProto, opset: number, task: Task, predict
   graph.node.push(...e.nodes, create(NodeProtoSchema, { opType: 'Identity', name: 'loss/output', input: [loss], output: [LOSS] }));
   graph.initializer.push(...e.initializers);
   graph.output.push(makeValueInfo(LOSS, DT.FLOAT, []));
+  return choice;
 }
+
+/** The loss appended to the graph, and why (the run log says it). */
+export type LossChoice = ClassificationHead | { kind: 'mse' | 'causal-lm'; note: string };
 
 function onesTensor(): TensorProto {
   return makeTensor('', [1], Float32Array.of(1));
@@ -188,6 +245,63 @@ export async function probeShapes(graph: GraphProto, model: ModelProto, feeds: F
   return info;
 }
 
+/**
+ * Regression targets broadcast by element count (a scalar per row for [N,1], a flat list for [N,1,1,K]); a row whose
+ * count differs from the output's is refused here, not by ONNX Runtime's Reshape.
+ */
+function checkTargetCount(graph: GraphProto, prediction: string, labels: ort.Tensor | undefined): void {
+  const declared = graph.output.find((o) => o.name === prediction);
+  const dims = declared ? readValueInfo(declared)?.dims.slice(1) : undefined;
+  if (!labels || !dims || dims.some((d) => typeof d !== 'number')) return;
+  const want = (dims as number[]).reduce((a, b) => a * b, 1);
+  const got = labels.dims.slice(1).reduce((a, b) => a * b, 1);
+  if (got !== want) {
+    throw new UserError(`regression targets have ${got} value${got === 1 ? '' : 's'} per row but output '${prediction}' [${['batch', ...dims].join(',')}] has ${want}: give ${want} target values per row`);
+  }
+}
+
+/** Class indices outside the output's classes, said before ONNX Runtime's GatherElements fails on them. */
+export function checkLabelRange(labels: ort.Tensor | undefined, classes: number | undefined, prediction: string): void {
+  if (!labels || !classes || labels.type !== 'int64') return;
+  const data = labels.data as BigInt64Array;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] < 0n || data[i] >= BigInt(classes)) {
+      throw new UserError(`label ${data[i]} (row ${i + 1} of the batch) is not a class of output '${prediction}', which has ${classes} (0–${classes - 1}); check the label column or modelOutput`);
+    }
+  }
+}
+
+/** The probe's raw GatherElements failure on an out-of-range label, as a clear error (classes from the declared output). */
+function labelRangeError(e: Error, opts: CompileOptions): Error | undefined {
+  if (opts.task !== 'classification' || !/GatherElements/.test(e.message)) return undefined;
+  const labels = opts.sample[LABELS];
+  const max = labels?.type === 'int64' ? (labels.data as BigInt64Array).reduce((m, v) => (v > m ? v : m), 0n) : undefined;
+  return max === undefined ? undefined : new UserError(`label ${max} of the first batch is not a class of the model's output (${e.message.split('\n')[0]}); check the label column or modelOutput`);
+}
+
+/** Inputs whose declared batch was relaxed from 1 (see relaxFixedBatch) and are fed more than one row. */
+function fixedBatchInputs(graph: GraphProto, sample: Feeds): string[] {
+  return graph.input.filter((i) => i.docString === RELAXED_BATCH && (sample[i.name]?.dims[0] ?? 1) > 1).map((i) => `'${i.name}'`);
+}
+
+/** Why nothing would train: said before step 1 rather than running a no-op to "completed". */
+function noParameterReason(graph: GraphProto, prediction: string, asked: number): string {
+  const producers = new Map<string, NodeProto>();
+  for (const n of graph.node) for (const o of n.output) producers.set(o, n);
+  // The nearest control-flow node upstream of the prediction (breadth first).
+  let node: NodeProto | undefined;
+  const queue = [prediction], seen = new Set(queue);
+  while (queue.length && !node) {
+    const p = producers.get(queue.shift()!);
+    if (!p) continue;
+    if (subgraphsOf(p).length) node = p;
+    for (const i of p.input) if (i && !seen.has(i)) { seen.add(i); queue.push(i); }
+  }
+  const from = node ? `: output '${prediction}' comes from ${node.opType} node '${node.name || node.output[0]}', whose subgraphs are not differentiated; set "modelOutput" to a value before it` : '';
+  const what = asked ? `none of the ${asked} parameters asked to train reaches output '${prediction}'` : 'the model has no trainable parameters (no float initializers)';
+  return `the loss does not depend on any trainable parameter (${what})${from}`;
+}
+
 export interface TrainingModels {
   /** Inputs: data inputs (+ labels) and trainable parameters; outputs: loss, prediction, one gradient per param. */
   train: ModelProto;
@@ -200,6 +314,12 @@ export interface TrainingModels {
   noGradient: string[];
   prediction: string;
   info: Map<string, ValueInfo>;
+  /** The loss appended, and why it was chosen. */
+  loss: LossChoice;
+  /** Data-dependent If nodes trained through the branch each example takes (see ifToWhere). */
+  viaWhere: string[];
+  /** Class count of a cross-entropy head (the prediction's last dim), for label range checks. */
+  classes?: number;
 }
 
 export interface CompileOptions {
@@ -219,10 +339,18 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const graph = base.graph!;
   const prediction = predictionOutput(graph, opts.prediction);
   graph.output = graph.output.filter((o) => o.name === prediction);
+  pruneTo(graph, [prediction]);
+  const viaWhere = ifToWhere(graph);
   const labelType = opts.sample[LABELS] ? ORT_TYPES[opts.sample[LABELS].type] : DT.INT64;
-  appendLoss(graph, opset, opts.task, prediction, labelType);
+  const labelRank = opts.sample[LABELS]?.dims.length ?? 1;
+  const loss = appendLoss(graph, opset, opts.task, prediction, labelType, labelRank);
   if (opts.task === 'causal-lm') graph.input = graph.input.filter((i) => i.name !== LABELS);
-  const info = await probeShapes(graph, base, opts.sample);
+  if (opts.task === 'regression') checkTargetCount(graph, prediction, opts.sample[LABELS]);
+  const info = await probeShapes(graph, base, opts.sample).catch((e: Error) => {
+    const fixed = fixedBatchInputs(prepared.graph!, opts.sample);
+    if (!fixed.length) throw labelRangeError(e, opts) ?? e;
+    throw new UserError(`input ${fixed.join(', ')} was exported with a fixed batch of 1 and the graph depends on it (${e.message.split('\n')[0]}): set "batchSize": 1 and "gradientAccumulation" to the batch you want`);
+  });
 
   // Trainable initializers become graph inputs, so new values can be fed at every step.
   const wanted = new Set(opts.trainable);
@@ -234,6 +362,7 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const backward = buildBackward(graph, { loss: LOSS, wrt: opts.trainable, info, opset });
   const params = opts.trainable.filter((p) => backward.grads.has(p) && reachable.has(p));
   const noGradient = opts.trainable.filter((p) => !params.includes(p));
+  if (params.length === 0) throw new UserError(noParameterReason(prepared.graph!, prediction, opts.trainable.length));
 
   const evalModel = clone(ModelProtoSchema, base);
   evalModel.graph!.output = [makeValueInfo(LOSS, DT.FLOAT, []), graph.output.find((o) => o.name === prediction)!];
@@ -255,5 +384,6 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
     const pInfo = info.get(p)!;
     tg.output.push(makeValueInfo(gradOutputs[i], pInfo.dtype, pInfo.shape));
   });
-  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info };
+  const classes = loss.kind === 'cross-entropy' ? info.get(loss.logits)?.shape.at(-1) : undefined;
+  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info, loss, classes, viaWhere };
 }

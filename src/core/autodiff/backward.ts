@@ -4,6 +4,8 @@ import { isFloatType } from '../onnx/tensor.js';
 import { Emitter } from './emitter.js';
 import { RuleContext, type ValueInfo } from './rule.js';
 import { RULES } from './rules/index.js';
+import { allInputs, outerReferences, subgraphsOf } from '../onnx/walk.js';
+import { whereable } from '../onnx/normalize.js';
 
 export interface BackwardOptions {
   /** Name of the scalar loss value. */
@@ -27,9 +29,15 @@ export class UnsupportedOpsError extends UserError {
     const byOp = new Map<string, string[]>();
     for (const n of nodes) byOp.set(n.opType, [...(byOp.get(n.opType) ?? []), n.name]);
     const lines = [...byOp].map(([op, names]) => `  ${op} (${names.length}): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`);
-    super(`the model has ops with no gradient rule on the path from the trained parameters to the loss:\n${lines.join('\n')}`);
+    const flow = nodes.filter((n) => CONTROL_FLOW.has(n.opType));
+    const hint = flow.length
+      ? `\n${flow[0].opType} node '${flow[0].name}' decides at run time which subgraph runs: set "modelOutput" to a value before it, or make its condition constant`
+      : '';
+    super(`the model has ops with no gradient rule on the path from the trained parameters to the loss:\n${lines.join('\n')}${hint}`);
   }
 }
+
+const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
 
 /** Collects initializers and Constant-node outputs, so rules can read constant axes, shapes and indices. */
 export function constantsOf(graph: GraphProto): Map<string, TensorProto> {
@@ -50,18 +58,27 @@ export const NON_DIFFERENTIABLE = new Set([
 ]);
 
 /**
- * Without running the model: nodes reachable from `params` that have no gradient rule. Used by `finetune inspect`;
- * training itself decides with exact value types from the probe run.
+ * Without running the model: nodes reachable from `params` that have no gradient rule, inside If/Loop/Scan
+ * subgraphs too (a control-flow node is reached through any outer value its subgraphs read). Used by
+ * `finetune inspect`; training itself decides with exact value types from the probe run.
  */
 export function staticUnsupportedOps(graph: GraphProto, params: Iterable<string>): { opType: string; name: string }[] {
   const reached = new Set(params);
   const missing: { opType: string; name: string }[] = [];
-  for (const node of graph.node) {
-    if (NON_DIFFERENTIABLE.has(node.opType)) continue;
-    if (!differentiableInputs(node).some((i) => reached.has(node.input[i]))) continue;
-    if (!RULES[node.opType]) missing.push({ opType: node.opType, name: node.name || node.output[0] });
-    for (const o of node.output) reached.add(o);
-  }
+  const visit = (g: GraphProto) => {
+    for (const node of g.node) {
+      if (NON_DIFFERENTIABLE.has(node.opType)) continue;
+      if (!dependsOn(node, reached)) continue;
+      if (!RULES[node.opType] && !whereable(node)) missing.push({ opType: node.opType, name: node.name || node.output[0] });
+      // Inside a reached subgraph, its own inputs (loop counters, scan slices) carry the outer dependency.
+      for (const sub of subgraphsOf(node)) {
+        for (const i of sub.input) reached.add(i.name);
+        visit(sub);
+      }
+      for (const o of node.output) reached.add(o);
+    }
+  };
+  visit(graph);
   return missing;
 }
 
@@ -69,11 +86,17 @@ function differentiableInputs(node: NodeProto): number[] {
   return RULES[node.opType]?.inputs ?? node.input.map((_, i) => i);
 }
 
+/** Whether a node's output depends on `values` through a differentiable input or a value its subgraphs read. */
+function dependsOn(node: NodeProto, values: Set<string>): boolean {
+  if (differentiableInputs(node).some((i) => values.has(node.input[i]))) return true;
+  return subgraphsOf(node).length > 0 && outerReferences(node).some((v) => values.has(v));
+}
+
 /** Values that depend on `wrt` through differentiable inputs (float values only). */
 export function valuesRequiringGrad(graph: GraphProto, wrt: Iterable<string>, info: Map<string, ValueInfo>): Set<string> {
   const requires = new Set(wrt);
   for (const node of graph.node) {
-    if (!differentiableInputs(node).some((i) => requires.has(node.input[i]))) continue;
+    if (!dependsOn(node, requires)) continue;
     for (const o of node.output) if (o && isFloatType(info.get(o)?.dtype ?? 0)) requires.add(o);
   }
   return requires;
@@ -86,7 +109,7 @@ export function buildBackward(graph: GraphProto, opts: BackwardOptions): Backwar
   const reaches = new Set([loss]);
   for (let k = graph.node.length - 1; k >= 0; k--) {
     const node = graph.node[k];
-    if (node.output.some((o) => reaches.has(o))) for (const i of node.input) if (i) reaches.add(i);
+    if (node.output.some((o) => reaches.has(o))) for (const i of allInputs(node)) if (i) reaches.add(i);
   }
   const active = graph.node.filter((n) => n.output.some((o) => requires.has(o) && reaches.has(o)));
   const unsupported = active.filter((n) => !RULES[n.opType] || (n.domain !== '' && n.domain !== 'ai.onnx'));

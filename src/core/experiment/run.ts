@@ -12,6 +12,7 @@ import { loadModel } from '../onnx/model.js';
 import { DT } from '../onnx/tensor.js';
 import { readValueInfo } from '../onnx/value-info.js';
 import { batchFeeds, TrainingSession } from '../session.js';
+import type { LossChoice } from '../training-graph.js';
 import type { EvalMetric, RunEvent, RunSummary } from './events.js';
 import { validateGraph } from '../onnx/graph-check.js';
 import { createRunDir, forkRun, ioError, oneLine, pidAlive, readMetrics, RUN_FILES, RunWriter, truncateMetrics, type RunFs } from './run-dir.js';
@@ -62,18 +63,21 @@ async function evaluate(session: TrainingSession, source: BatchSource, batchSize
     const r = await session.evalStep(batchFeeds(batch));
     record?.(batch, r.prediction);
     loss += r.loss * batch.size;
-    if (classification) correct += countCorrect(r.prediction.data as Float32Array, r.prediction.dims as number[], batch);
+    if (classification) correct += countCorrect(r.prediction.data as Float32Array, r.prediction.dims as number[], batch, session.loss);
     n += batch.size;
   }
   if (n === 0) return { loss: NaN, examples: 0 };
   return { loss: loss / n, accuracy: classification ? correct / n : undefined, examples: n };
 }
 
-function countCorrect(logits: Float32Array, dims: number[], batch: Batch): number {
+function countCorrect(logits: Float32Array, dims: number[], batch: Batch, loss: LossChoice): number {
   const classes = dims[dims.length - 1];
+  // One output column is a binary classifier: class 1 above the threshold (0.5 for a Sigmoid, 0 for a logit).
+  const threshold = classes === 1 && 'threshold' in loss ? loss.threshold : undefined;
   let correct = 0;
   for (let i = 0; i < batch.size; i++) {
     let best = 0;
+    if (threshold !== undefined) best = logits[i] > threshold ? 1 : 0;
     for (let c = 1; c < classes; c++) if (logits[i * classes + c] > logits[i * classes + best]) best = c;
     if (BigInt(best) === (batch.labels.data as BigInt64Array)[i]) correct++;
   }
@@ -146,11 +150,12 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   try {
     session = await TrainingSession.create(model, batchFeeds(first), {
       task: spec.task, freeze: spec.freeze, optimizer: spec.optimizer, totalSteps, groups: spec.groups,
-      gradientAccumulation: accumulation, threads: spec.threads, prediction: spec.prediction,
+      gradientAccumulation: accumulation, threads: spec.threads, prediction: spec.modelOutput ?? spec.prediction,
     });
   } catch (e) {
     throw modelError(e, modelPath);
   }
+  const labels = allClasses(dataset.labels, session.classes);
   const unfreeze = new GradualUnfreeze(spec.unfreeze, spec.freeze, session, totalSteps, emit);
   let epoch = 0, batchInEpoch = 0, resumedFrom: number | undefined;
   let runDir: string, writer: RunWriter;
@@ -174,7 +179,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
 
     // The run folder: only now is anything written.
     const files: Record<string, unknown> = { [RUN_FILES.experiment]: { ...spec, model: modelPath, baseDir: opts.baseDir, experimentFile: opts.experimentFile } };
-    if (dataset.labels) files[RUN_FILES.labels] = dataset.labels;
+    if (labels) files[RUN_FILES.labels] = labels;
     if (!from) {
       const output = resolve(spec.output);
       await removeStaleTemps(output, pidAlive);
@@ -209,6 +214,8 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const frozen = session.parameters.filter((p) => !session.trainable.some((t) => t.name === p.name)).map((p) => p.name);
   emit({ type: 'start', runDir, pid: process.pid, totalSteps, trainableParams, totalParams, frozen, resumedFrom });
   for (const message of [...warnings, ...exportWarnings(model)]) emit({ type: 'log', level: 'warn', message });
+  for (const message of session.loadNotes) emit({ type: 'log', level: 'info', message });
+  emit({ type: 'log', level: 'info', message: `loss: ${session.loss.note}` });
   if (session.noGradient.length) emit({ type: 'log', level: 'warn', message: `parameters that do not affect the loss stay frozen: ${session.noGradient.join(', ')}` });
   let reportedBad = 0;
   const reportBadRows = () => {
@@ -312,7 +319,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     let exported: string | undefined;
     if (completed) {
       exported = path.join(runDir, RUN_FILES.model);
-      await session.exportModelForInference(exported, { metadata: dataset.labels ? { labels: JSON.stringify(dataset.labels) } : {} }).catch((e) => {
+      await session.exportModelForInference(exported, { metadata: labels ? { labels: JSON.stringify(labels) } : {} }).catch((e) => {
         throw ioError(e, exported!);
       });
     }
@@ -350,6 +357,12 @@ function newRunDir(output: string, name: string, files: Record<string, unknown>)
   } catch (e) {
     throw ioError(e, output);
   }
+}
+
+/** Integer labels are output indices: labels.json names every output class, not just 0..max(label) seen. */
+function allClasses(labels: string[] | undefined, classes: number | undefined): string[] | undefined {
+  if (!labels || !classes || classes <= labels.length || !labels.every((l, i) => l === String(i))) return labels;
+  return Array.from({ length: classes }, (_, i) => String(i));
 }
 
 async function firstBatch(source: BatchSource, batchSize: number): Promise<Batch> {

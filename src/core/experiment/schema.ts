@@ -13,6 +13,7 @@ export const experimentSchema = {
     model: { type: 'string', minLength: 1, description: 'Path to the .onnx model, relative to this file.' },
     task: { enum: ['classification', 'regression', 'causal-lm'], default: 'classification' },
     prediction: { type: 'string', description: 'Model output the loss reads (default: the first output).' },
+    modelOutput: { type: 'string', minLength: 1, description: 'Tensor the loss is computed on: a model output or any value inside the graph (e.g. probabilities before a post-processing branch). Only the sub-graph reaching it trains; the exported model keeps the whole graph.' },
     data: {
       type: 'object',
       additionalProperties: false,

@@ -15,6 +15,8 @@ export interface ExperimentSpec {
   model: string;
   task: Task;
   prediction?: string;
+  /** Tensor the loss reads (a model output or an inner value); wins over `prediction`. */
+  modelOutput?: string;
   data: DataSpec;
   /** Source-task rows: `data` is evaluated alongside; `mix` of each epoch's rows come from `train` (else `data`). */
   retention?: { name?: string; data: string; train?: string; mix?: number };

@@ -8,7 +8,8 @@ import { UserError } from './errors.js';
 import { elementSize, numel } from './tensor.js';
 import { writeFileAtomic } from '../checkpoints/atomic.js';
 
-export const MIN_OPSET = 13;
+/** Oldest opset loaded; 7–12 are upgraded to 13 on load (see upgrade/). */
+export const MIN_OPSET = 7;
 export const MAX_OPSET = 20;
 
 /** Parses an ONNX model from bytes; `source` names it in errors. External data is not resolved here. */
@@ -45,7 +46,7 @@ export function defaultOpset(model: ModelProto): number {
 export function checkOpset(model: ModelProto, source: string): number {
   const opset = defaultOpset(model);
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
-    throw new UserError(`${source}: opset ${opset} of the default domain is not supported (supported: ${MIN_OPSET}–${MAX_OPSET}); re-export with opset_version=17`);
+    throw new UserError(`${source}: opset ${opset} of the default domain is not supported (supported: ${MIN_OPSET}–${MAX_OPSET}, ${MIN_OPSET}–12 upgraded on load); re-export with opset_version=17`);
   }
   return opset;
 }

@@ -19,7 +19,29 @@ function reduceGrad(c: RuleContext, mean: boolean): string {
   return e.op('Expand', [g, e.shape(x)]);
 }
 
+/**
+ * ReduceMax/ReduceMin: g goes to the elements equal to the result, shared evenly between ties (torch.amax/amin's
+ * gradient; a unique extremum, the usual case, gets all of it as with torch.max(dim)).
+ */
+function extremumGrad(c: RuleContext): string {
+  const e = c.e, x = c.input(0), rank = c.rank(x);
+  const axes = c.axes(1);
+  const all = !axes || axes.length === 0;
+  if (all && c.attrInt('noop_with_empty_axes', 0) === 1) return c.gradOut()!;
+  let y = c.output(0), g = c.gradOut()!;
+  if (c.attrInt('keepdims', 1) === 0) {
+    const kept = all ? Array.from({ length: rank }, (_, i) => i) : axes.map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+    y = e.unsqueeze(y, kept);
+    g = e.unsqueeze(g, kept);
+  }
+  const mask = e.op('Cast', [e.op('Equal', [x, y])], { to: c.dtype(x) });
+  const count = e.sum(mask, all ? Array.from({ length: rank }, (_, i) => i) : axes, true);
+  return e.mul(e.div(mask, count), g);
+}
+
 export const reduceRules: RuleTable = {
+  ReduceMax: { inputs: [0], grad: (c) => [extremumGrad(c)] },
+  ReduceMin: { inputs: [0], grad: (c) => [extremumGrad(c)] },
   ReduceSum: { inputs: [0], grad: (c) => [reduceGrad(c, false)] },
   ReduceMean: { inputs: [0], grad: (c) => [reduceGrad(c, true)] },
   CumSum: {
