@@ -6,6 +6,8 @@ import { validateGraph } from '../core/onnx/graph-check.js';
 import { loadModel } from '../core/onnx/model.js';
 import { modelInputs } from '../core/experiment/run.js';
 import { prepareModel } from '../core/training-graph.js';
+import { loraParameterCount } from '../core/lora/merge.js';
+import { loraTargets } from '../core/lora/targets.js';
 import { readValueInfo } from '../core/onnx/value-info.js';
 
 export interface Inspection {
@@ -21,9 +23,11 @@ export interface Inspection {
   tree: ModuleNode;
   unsupportedOps: { opType: string; name: string }[];
   warnings: string[];
+  /** With `lora` asked: the weights a LoRA `target` adapts and the parameters its adapters train. */
+  lora?: { target: string[]; r: number; weights: { module: string; weight: string; in: number; out: number }[]; params: number };
 }
 
-export function inspectModel(file: string): Inspection {
+export function inspectModel(file: string, opts: { lora?: { target: string[]; r: number } } = {}): Inspection {
   const loaded = loadModel(file);
   validateGraph(loaded, file);
   const model = prepareModel(loaded, file);
@@ -39,7 +43,13 @@ export function inspectModel(file: string): Inspection {
     tree: moduleTree(params),
     unsupportedOps: staticUnsupportedOps(model.graph!, params.map((p) => p.name)),
     warnings: exportWarnings(model),
+    lora: opts.lora && loraInspection(model, opts.lora.target, opts.lora.r),
   };
+}
+
+function loraInspection(model: ModelProto, target: string[], r: number): Inspection['lora'] {
+  const targets = loraTargets(model.graph!, target);
+  return { target, r, weights: targets.map((t) => ({ module: t.module, weight: t.weight, in: t.in, out: t.out })), params: loraParameterCount({ targets, r }) };
 }
 
 function metadataLabels(model: ModelProto): string[] | undefined {
@@ -74,5 +84,9 @@ export function formatInspection(r: Inspection): string {
     ? `unsupported ops on the training path:\n${r.unsupportedOps.map((o) => `  ${o.opType}: ${o.name}`).join('\n')}`
     : 'every op on the training path has a gradient rule');
   for (const w of r.warnings) lines.push(`warning: ${w}`);
+  if (r.lora) {
+    lines.push('', `LoRA r=${r.lora.r} on ${JSON.stringify(r.lora.target)}: ${r.lora.weights.length} weights, ${r.lora.params.toLocaleString('en-US')} trained parameters (${(100 * r.lora.params / r.totalParams).toFixed(2)}% of the model)`);
+    for (const w of r.lora.weights) lines.push(`  ${w.module}  [in ${w.in} → out ${w.out}]${w.weight !== `${w.module}.weight` ? `  (${w.weight})` : ''}`);
+  }
   return lines.join('\n');
 }

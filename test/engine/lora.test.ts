@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import ort from 'onnxruntime-node';
+import { formatInspection, inspectModel } from '../../src/cli/inspect.js';
 import { checkpointDir, loadCheckpoint } from '../../src/core/checkpoints/checkpoint.js';
 import { readSafetensors } from '../../src/core/checkpoints/safetensors.js';
 import type { RunEvent } from '../../src/core/experiment/events.js';
@@ -160,4 +161,14 @@ test('LoRA: bad settings are one-line errors naming the field', async () => {
   await assert.rejects(loraSession({ target: ['*attention.qkv'] }), /'base_model\.model\.encoder\.layer\.0\.fc2\.lora_A\.weight'.*match no lora\.target module/);
   await assert.rejects(loraSession({ r: 2 }), /has shape \[4,16\], expected \[2,16\] \(r=2\)/);
   await assert.rejects(loraSession({ init: path.join(DIR, 'missing.safetensors') }), /lora\.init .*missing\.safetensors: ENOENT/);
+});
+
+test('inspect shows the weights a LoRA target adapts and the parameters it trains', () => {
+  const r = inspectModel(path.join(DIR, expected.model), { lora: { target: ['*attention.qkv', 'classifier'], r: 8 } });
+  assert.deepEqual(r.lora!.weights.map((w) => [w.module, w.in, w.out]).sort(), [
+    ['classifier', 16, 3], ['encoder.layer.0.attention.qkv', 16, 48], ['encoder.layer.1.attention.qkv', 16, 48], ['encoder.layer.2.attention.qkv', 16, 48],
+  ]);
+  assert.equal(r.lora!.params, 3 * 8 * (16 + 48) + 8 * (16 + 3));
+  assert.match(formatInspection(r), /LoRA r=8 on .*: 4 weights, 1,688 trained parameters/);
+  assert.equal(inspectModel(path.join(DIR, expected.model)).lora, undefined);
 });
