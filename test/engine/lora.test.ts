@@ -172,3 +172,16 @@ test('inspect shows the weights a LoRA target adapts and the parameters it train
   assert.match(formatInspection(r), /LoRA r=8 on .*: 4 weights, 1,688 trained parameters/);
   assert.equal(inspectModel(path.join(DIR, expected.model)).lora, undefined);
 });
+
+test('LoRA on the GPT-2-style causal LM (Conv1D weights [in, out] read by Gemm): every step\'s loss is PyTorch\'s', async () => {
+  const g = JSON.parse(fs.readFileSync(path.join(DIR, 'gpt2-expected.json'), 'utf8')) as Scenario & { model: string; train: string; steps: number; batchSize: number };
+  const events: RunEvent[] = [];
+  const summary = await runExperiment(parseExperiment({
+    model: g.model, task: 'causal-lm', data: { train: g.train }, batchSize: g.batchSize, steps: g.steps, shuffle: false, threads: 1,
+    lora: g.lora, optimizer: g.optimizer, output: tmp(),
+  }), { baseDir: DIR, onEvent: (e) => events.push(e) });
+  const losses = stepLosses(summary.runDir);
+  assert.equal(losses.length, g.steps);
+  losses.forEach((l, i) => close(l, g.fp32.losses[i], `step ${i + 1} loss`));
+  assert.equal((events.find((e) => e.type === 'start') as Extract<RunEvent, { type: 'start' }>).trainableParams, g.trainableParams);
+});
