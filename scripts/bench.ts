@@ -33,7 +33,16 @@ const CONFIGS: RunConfig[] = [
     id: 'frozen', label: `frozen emb + layers 0-${FROZEN_LAYERS - 1}`, frozenLayers: FROZEN_LAYERS,
     freeze: ['bert.embeddings.*', ...Array.from({ length: FROZEN_LAYERS }, (_, l) => `bert.encoder.layer.${l}.*`)],
   },
+  {
+    id: 'lora', label: 'LoRA r=8 query/value', freeze: [], frozenLayers: 0,
+    lora: { r: 8, alpha: 16, target: ['*attention.self.query', '*attention.self.value'], trainAlso: ['classifier.*'] },
+  },
 ];
+
+/** LoRA: the whole forward, and a backward of input gradients only (about the forward again; base weights get no
+ * gradient, the rank-8 adapters' matmuls are left out). */
+const stepFlops = (c: RunConfig, cfg: BertConfig, batch: number, seq: number) =>
+  c.lora ? 2 * bertStepFlops(cfg, batch, seq).forward : bertStepFlops(cfg, batch, seq, c.frozenLayers).total;
 
 interface Args {
   steps: number; warmup: number; threads: number; batch: number; seq: number; torch: boolean; tunedMalloc: boolean;
@@ -189,7 +198,7 @@ async function main(): Promise<void> {
     console.log('\n' + table(
       ['configuration', 'engine', 'trainable', 'FLOPs/step', 's/step', 'peak RSS', 'GFLOP/s', '% MatMul peak', 'faults/step', 'ORT speed-up'],
       results.map(({ config: c, engine, r, torch: t }, i) => {
-        const flops = bertStepFlops(cfg, a.batch, a.seq, c.frozenLayers).total;
+        const flops = stepFlops(c, cfg, a.batch, a.seq);
         const achieved = flops / r.stepSeconds / 1e9;
         const first = i === 0 || results[i - 1].config !== c;
         return [first ? c.label : '', engine, M(r.trainable), `${(flops / 1e9).toFixed(1)} G`, `${r.stepSeconds.toFixed(3)} s`,

@@ -12,7 +12,9 @@ const USAGE = `usage: finetune <command> [options]
 commands:
   train EXPERIMENT.json [--resume RUN_DIR | --resume-from CHECKPOINT_DIR] [--steps N]
                                                         fine-tune as the experiment file says
-  inspect MODEL.onnx [--json]                           module tree, parameter counts, unsupported ops
+  inspect MODEL.onnx [--json] [--lora-target GLOB]... [--lora-r N]
+                                                        module tree, parameter counts, unsupported ops;
+                                                        the weights a LoRA target adapts and its parameter count
   preview FILE_OR_FOLDER [--json] [--limit N]           first rows, column roles, label distribution, bad rows
   runs [OUTPUT_DIR] [--json]                            runs and their status (default .finetune/runs)
   status RUN_DIR [--json]                               one run's status, progress and checkpoints
@@ -61,9 +63,14 @@ async function train(argv: string[]): Promise<number> {
 }
 
 async function inspect(argv: string[]): Promise<number> {
-  const { positionals, values } = args(argv, { json: { type: 'boolean' }, verbose: { type: 'boolean' } });
+  const { positionals, values } = args(argv, {
+    json: { type: 'boolean' }, verbose: { type: 'boolean' }, 'lora-target': { type: 'string', multiple: true }, 'lora-r': { type: 'string' },
+  });
   if (positionals.length !== 1) throw new UserError('inspect needs exactly one model file');
-  const result = inspectModel(positionals[0]);
+  const target = values['lora-target'];
+  const r = Number(values['lora-r'] ?? 8);
+  if (!Number.isInteger(r) || r < 1) throw new UserError(`--lora-r must be a positive integer, got '${values['lora-r']}'`);
+  const result = inspectModel(positionals[0], target ? { lora: { target, r } } : {});
   process.stdout.write((values.json ? JSON.stringify(result, null, 2) : formatInspection(result)) + '\n');
   return 0;
 }

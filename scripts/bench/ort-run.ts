@@ -1,3 +1,4 @@
+import type { LoraSpec } from '../../src/core/lora/types.js';
 import { TrainingSession } from '../../src/core/session.js';
 import type { Batch } from './data.js';
 import { batchFeeds } from './data.js';
@@ -10,6 +11,8 @@ export interface RunConfig {
   freeze: string[];
   /** Leading encoder layers frozen (with the embeddings), for the FLOP count. */
   frozenLayers: number;
+  /** LoRA adapters instead (PEFT init; base weights frozen). */
+  lora?: LoraSpec;
 }
 
 export interface RunResult {
@@ -40,6 +43,7 @@ export async function runOrt(modelPath: string, batch: Batch, cfg: RunConfig, o:
   const session = await TrainingSession.create(modelPath, feeds, {
     task: 'classification',
     freeze: cfg.freeze,
+    lora: cfg.lora && { ...cfg.lora, seed: 0 },
     optimizer: { name: 'adamw', lr: LR, weightDecay: WEIGHT_DECAY },
     totalSteps: o.warmup + o.steps,
     threads: o.threads,

@@ -2,7 +2,7 @@
 """PyTorch CPU eager baseline for `npm run bench`: the same BERT-style encoder as scripts/bench/bert.ts, in plain
 torch (nn.Module, no transformers), trained with AdamW on the same batch, same initial weights.
 
-  python3 scripts/bench/torch_bert_mini.py --dir DIR --config full|frozen [--steps 5] [--warmup 2] [--threads 2]
+  python3 scripts/bench/torch_bert_mini.py --dir DIR --config full|frozen|lora [--steps 5] [--warmup 2] [--threads 2]
 
 DIR holds what the bench wrote: config.json (sizes), batch.json, weights.bin + weights.json (ONNX layout; MatMul
 weights are [in, out], the transpose of Linear.weight). Prints one JSON line with the timings and the peak RSS.
@@ -147,10 +147,36 @@ def load_weights(model, d):
         raise SystemExit(f'weights do not match the model: missing {missing}, unexpected {unexpected}')
 
 
+class LoraLinear(nn.Module):
+    """PEFT's LoRA on a frozen Linear: base(x) + lora_B(lora_A(x)) * alpha/r, A Kaiming-uniform (a=√5), B zero."""
+
+    def __init__(self, base, r, alpha):
+        super().__init__()
+        self.base, self.scaling = base, alpha / r
+        base.requires_grad_(False)
+        self.lora_A = nn.Linear(base.in_features, r, bias=False)
+        self.lora_B = nn.Linear(r, base.out_features, bias=False)
+        nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
+        nn.init.zeros_(self.lora_B.weight)
+
+    def forward(self, x):
+        return self.base(x) + self.lora_B(self.lora_A(x)) * self.scaling
+
+
+def add_lora(model, r, alpha):
+    """LoRA on every query and value projection; everything but the adapters and the classifier frozen."""
+    model.requires_grad_(False)
+    for layer in model.bert.encoder.layer:
+        att = getattr(layer.attention, 'self')
+        att.query = LoraLinear(att.query, r, alpha)
+        att.value = LoraLinear(att.value, r, alpha)
+    model.classifier.requires_grad_(True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--dir', required=True)
-    ap.add_argument('--config', choices=['full', 'frozen'], required=True)
+    ap.add_argument('--config', choices=['full', 'frozen', 'lora'], required=True)
     ap.add_argument('--frozen-layers', type=int, default=2)
     ap.add_argument('--steps', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=2)
@@ -174,6 +200,8 @@ def main():
         model.bert.embeddings.requires_grad_(False)
         for layer in model.bert.encoder.layer[:a.frozen_layers]:
             layer.requires_grad_(False)
+    if a.config == 'lora':
+        add_lora(model, r=8, alpha=16)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=a.weight_decay)
     setup = time.perf_counter() - t0

@@ -7,6 +7,8 @@ import { validateGraph } from '../core/onnx/graph-check.js';
 import { loadModel } from '../core/onnx/model.js';
 import { modelInputs } from '../core/experiment/run.js';
 import { prepareModel } from '../core/training-graph.js';
+import { loraParameterCount } from '../core/lora/merge.js';
+import { loraTargets } from '../core/lora/targets.js';
 import { readValueInfo } from '../core/onnx/value-info.js';
 import { classifyInitializers, type ConstantInfo } from '../core/parameter-roles.js';
 
@@ -29,9 +31,11 @@ export interface Inspection {
   modelOutputs: string[];
   /** What loading changed to read another producer's form (constant If folded, Constant nodes read as weights). */
   normalized: string[];
+  /** With `lora` asked: the weights a LoRA `target` adapts and the parameters its adapters train. */
+  lora?: { target: string[]; r: number; weights: { module: string; weight: string; in: number; out: number }[]; params: number };
 }
 
-export function inspectModel(file: string): Inspection {
+export function inspectModel(file: string, opts: { lora?: { target: string[]; r: number } } = {}): Inspection {
   const normalized: string[] = [];
   const loaded = loadModel(file);
   validateGraph(loaded, file);
@@ -51,7 +55,13 @@ export function inspectModel(file: string): Inspection {
     constants: classifyInitializers(model.graph!).constants,
     modelOutputs: modelOutputChoices(model.graph!),
     normalized,
+    lora: opts.lora && loraInspection(model, opts.lora.target, opts.lora.r),
   };
+}
+
+function loraInspection(model: ModelProto, target: string[], r: number): Inspection['lora'] {
+  const targets = loraTargets(model.graph!, target);
+  return { target, r, weights: targets.map((t) => ({ module: t.module, weight: t.weight, in: t.in, out: t.out })), params: loraParameterCount({ targets, r }) };
 }
 
 function modelOutputChoices(graph: GraphProto): string[] {
@@ -102,5 +112,9 @@ export function formatInspection(r: Inspection): string {
   }
   for (const n of r.normalized) lines.push(`note: ${n}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
+  if (r.lora) {
+    lines.push('', `LoRA r=${r.lora.r} on ${JSON.stringify(r.lora.target)}: ${r.lora.weights.length} weights, ${r.lora.params.toLocaleString('en-US')} trained parameters (${(100 * r.lora.params / r.totalParams).toFixed(2)}% of the model)`);
+    for (const w of r.lora.weights) lines.push(`  ${w.module}  [in ${w.in} → out ${w.out}]${w.weight !== `${w.module}.weight` ? `  (${w.weight})` : ''}`);
+  }
   return lines.join('\n');
 }

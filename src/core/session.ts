@@ -8,6 +8,10 @@ import { loadModel, saveModel, serializeModel } from './onnx/model.js';
 import { DT, makeTensor, numel, tensorValues } from './onnx/tensor.js';
 import { clipGradNorm, createOptimizer, gradNorm, lrAt } from './optim/index.js';
 import type { Optimizer, OptimizerSpec, ParamGroup, TrainParam } from './optim/types.js';
+import type { Tensor } from './checkpoints/safetensors.js';
+import { adapterTensors, mergeLora } from './lora/merge.js';
+import { applyLora, loraTrainable, type LoraOptions } from './lora/setup.js';
+import type { LoraInjection } from './lora/types.js';
 import { checkLabelRange, compileTraining, LABELS, LOSS, prepareModel, type Feeds, type LossChoice, type Task, type TrainingModels } from './training-graph.js';
 
 export interface GroupSpec {
@@ -33,6 +37,8 @@ export interface SessionOptions {
   threads?: number;
   /** Model output the loss is computed from (default: the first output). */
   prediction?: string;
+  /** LoRA: only adapters (and `trainAlso`) train; `freeze` and `thaw` are not used. */
+  lora?: LoraOptions;
 }
 
 export interface StepResult { loss: number; prediction: ort.Tensor }
@@ -73,6 +79,8 @@ export class TrainingSession {
   private microSteps = 0;
   private readonly optimizer?: Optimizer;
   private readonly thawed: string[];
+  /** The adapters the graph carries, when training LoRA. */
+  lora?: LoraInjection;
 
   private constructor(
     private prepared: ModelProto,
@@ -123,9 +131,11 @@ export class TrainingSession {
   static async create(model: string | ModelProto, sample: Feeds, opts: SessionOptions): Promise<TrainingSession> {
     const source = typeof model === 'string' ? model : 'model';
     const loadNotes: string[] = [];
-    const prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source, loadNotes);
+    let prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source, loadNotes);
+    const lora = opts.lora && (await applyLora(prepared, opts.lora));
+    if (lora) prepared = lora.model;
     const params = parameterInfos(prepared.graph!);
-    const trainable = trainableNames(params, opts.freeze ?? [], opts.thaw ?? []);
+    const trainable = lora ? loraTrainable(params, lora.lora, opts.lora!.trainAlso) : trainableNames(params, opts.freeze ?? [], opts.thaw ?? []);
     if (params.some((p) => p.dims.length > 0) && trainable.length === 0) {
       throw new UserError(`every parameter is frozen by ${JSON.stringify(opts.freeze ?? [])}: nothing to train`);
     }
@@ -133,6 +143,7 @@ export class TrainingSession {
     const session = new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts);
     session.loadNotes = loadNotes;
     if (compiled.viaWhere.length) loadNotes.push(`data-dependent If trained through the branch taken (both branches computed): ${compiled.viaWhere.join(', ')}`);
+    session.lora = lora?.lora;
     return session;
   }
 
@@ -151,7 +162,7 @@ export class TrainingSession {
       this.thawed.push(...globs);
       return [];
     }
-    const prepared = this.inferenceModel();
+    const prepared = this.currentModel();
     const next = await compileSessions(prepared, names, this.sample, this.opts);
     this.thawed.push(...globs);
     await this.release();
@@ -275,8 +286,21 @@ export class TrainingSession {
     return trainableOnly ? this.buffer.length : this.parameters.reduce((n, p) => n + p.size, 0);
   }
 
-  /** The prepared model with the current parameter values as its initializers. */
+  /** The model for inference: the current parameters, LoRA adapters merged into the base weights. */
   inferenceModel(): ModelProto {
+    const m = this.currentModel();
+    return this.lora ? mergeLora(m, this.lora) : m;
+  }
+
+  /** The current adapters in PEFT's safetensors layout (LoRA only). */
+  loraAdapters(): Record<string, Tensor> {
+    if (!this.lora) throw new Error('loraAdapters: the session does not train LoRA');
+    const values = new Map(this.trainable.map((p) => [p.name, p.data]));
+    return adapterTensors(this.lora, (name) => values.get(name)!);
+  }
+
+  /** The prepared model (with LoRA's nodes, if any) with the current parameter values as its initializers. */
+  private currentModel(): ModelProto {
     const m = clone(ModelProtoSchema, this.prepared);
     const values = new Map(this.trainable.map((p) => [p.name, p.data]));
     m.graph!.initializer = m.graph!.initializer.map((t) => {

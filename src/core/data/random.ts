@@ -36,4 +36,4 @@ export function shuffleInPlace<T extends { length: number; [i: number]: any }>(a
 }
 
 /** Seeds used for the distinct random streams of a dataset, so changing one never shifts another. */
-export const STREAM = { split: 0x5b11, shuffle: 0x5f00, mix: 0x313c } as const;
+export const STREAM = { split: 0x5b11, shuffle: 0x5f00, mix: 0x313c, lora: 0x10a4 } as const;

@@ -10,6 +10,8 @@ export const RUN_FILES = {
   metrics: 'metrics.jsonl',
   labels: 'labels.json',
   model: 'model.onnx',
+  /** LoRA runs: the trained adapters in PEFT's safetensors format (model.onnx has them merged). */
+  adapters: 'adapters.safetensors',
   checkpoints: 'checkpoints',
   log: 'run.log',
 } as const;

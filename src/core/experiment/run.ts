@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ModelProto } from 'onnx-buf';
 import { writeJsonAtomic } from '../checkpoints/atomic.js';
+import { writeSafetensors } from '../checkpoints/safetensors.js';
 import { checkpointDir, listCheckpoints, loadCheckpoint, removeStaleTemps, saveCheckpoint, type CheckpointEntry } from '../checkpoints/checkpoint.js';
 import { openDataset } from '../data/index.js';
 import type { Batch, BatchSource, ModelInput } from '../data/types.js';
@@ -151,6 +152,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     session = await TrainingSession.create(model, batchFeeds(first), {
       task: spec.task, freeze: spec.freeze, optimizer: spec.optimizer, totalSteps, groups: spec.groups,
       gradientAccumulation: accumulation, threads: spec.threads, prediction: spec.modelOutput ?? spec.prediction,
+      lora: spec.lora && { ...spec.lora, seed: spec.seed, init: spec.lora.init && resolve(spec.lora.init) },
     });
   } catch (e) {
     throw modelError(e, modelPath);
@@ -322,6 +324,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
       await session.exportModelForInference(exported, { metadata: labels ? { labels: JSON.stringify(labels) } : {} }).catch((e) => {
         throw ioError(e, exported!);
       });
+      if (session.lora) await writeSafetensors(path.join(runDir, RUN_FILES.adapters), session.loraAdapters()).catch((e) => { throw ioError(e, runDir); });
     }
     const summary: RunSummary = {
       runDir, status: completed ? 'completed' : 'stopped', steps: session.step, totalSteps, trainableParams, totalParams,

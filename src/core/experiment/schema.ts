@@ -110,6 +110,20 @@ export const experimentSchema = {
         },
       },
     },
+    lora: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['r', 'alpha', 'target'],
+      description: 'LoRA (as Hugging Face PEFT): base weights stay frozen; low-rank adapters y = xW + (alpha/r)·(x·Aᵀ)·Bᵀ train on the weights `target` matches. Not combined with `freeze`/`unfreeze`.',
+      properties: {
+        r: { type: 'integer', minimum: 1, description: 'Adapter rank.' },
+        alpha: { type: 'number', exclusiveMinimum: 0, description: 'Scaling: the update is multiplied by alpha/r.' },
+        dropout: { enum: [0], default: 0, description: 'Dropout on the adapters\' input: only 0 is supported for now.' },
+        target: { ...globs, minItems: 1, description: 'Globs on parameter names or module paths of the MatMul/Gemm weights to adapt (e.g. "*attention*query*").' },
+        trainAlso: { ...globs, description: 'Globs of parameters that train fully beside the adapters (e.g. "classifier.*").' },
+        init: { type: 'string', minLength: 1, description: 'PEFT safetensors file (relative to this file) to start the adapters from; default: PEFT\'s init (A Kaiming-uniform from `seed`, B zero).' },
+      },
+    },
     groups: {
       type: 'array',
       description: 'Per-group learning rates (discriminative fine-tuning); the first matching group wins.',

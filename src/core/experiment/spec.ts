@@ -5,6 +5,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { DataSpec } from '../data/types.js';
 import { UserError } from '../onnx/errors.js';
 import type { OptimizerSpec } from '../optim/types.js';
+import type { LoraSpec } from '../lora/types.js';
 import type { GroupSpec } from '../session.js';
 import type { Task } from '../training-graph.js';
 import { experimentSchema } from './schema.js';
@@ -34,6 +35,8 @@ export interface ExperimentSpec {
   /** Gradual unfreezing: stages of `freeze`d parameters that start to train one every `every` steps. */
   unfreeze?: UnfreezeSpec;
   groups?: GroupSpec[];
+  /** LoRA adapters instead of full fine-tuning (`freeze` and `unfreeze` are not used with it). */
+  lora?: LoraSpec;
   output: string;
 }
 
@@ -52,6 +55,9 @@ export function parseExperiment(value: unknown, source = 'experiment'): Experime
   const spec = structuredClone(value) as Record<string, unknown>;
   if (!validate(spec)) {
     throw new UserError(`${source}: invalid experiment:\n${(validate.errors ?? []).map((e) => `  - ${describe(e)}`).join('\n')}`);
+  }
+  if (spec.lora && ((spec.freeze as string[] | undefined)?.length || spec.unfreeze)) {
+    throw new UserError(`${source}: lora trains only its adapters and lora.trainAlso: remove ${spec.unfreeze ? 'unfreeze' : 'freeze'}`);
   }
   spec.optimizer ??= { name: 'adamw', lr: 5e-5 };
   spec.freeze ??= [];
