@@ -1,0 +1,206 @@
+// Drives the VS Code workbench the way a user does: the command palette, quick picks, the activity bar, tree views,
+// the Explorer's context menu, notifications and webviews. Every step waits on what the UI shows.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { writeUserSettings, type CodeServerDirs } from './code-server.js';
+import { resultsDir } from './paths.js';
+import { waitUntil } from './wait.js';
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Matches an element whose whole text is `text` (ignoring surrounding spaces). */
+export const exactly = (text: string) => new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`);
+
+export type Theme = 'light' | 'dark';
+const themes: Record<Theme, { name: string; workbenchClass: string; webviewClass: string }> = {
+  light: { name: 'Default Light Modern', workbenchClass: 'vs', webviewClass: 'vscode-light' },
+  dark: { name: 'Default Dark Modern', workbenchClass: 'vs-dark', webviewClass: 'vscode-dark' },
+};
+
+export class Workbench {
+  constructor(
+    readonly page: Page,
+    private readonly dirs: CodeServerDirs,
+    private settings: Record<string, unknown>,
+  ) {}
+
+  get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  private get quickInputBox(): Locator {
+    return this.page.locator('.quick-input-widget .quick-input-box input');
+  }
+
+  /** A visible row of the open quick input whose label is exactly `label`. */
+  quickInputRow(label: string | RegExp): Locator {
+    const text = typeof label === 'string' ? exactly(label) : label;
+    return this.page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name').filter({ hasText: text }) });
+  }
+
+  /**
+   * Runs a command from the palette by its full title ("Fine-tune: Fine-tune model"). While the workbench settles the
+   * palette can close under the test: such attempts are retried, but only up to the moment Enter is pressed on the
+   * command's row, so a command never runs twice.
+   */
+  async runCommand(title: string): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await this.page.keyboard.press('Escape');
+        await this.page.keyboard.press('F1');
+        await this.quickInputBox.waitFor({ state: 'visible', timeout: 5_000 });
+        await this.quickInputBox.fill(`>${title}`);
+        const row = this.quickInputRow(title).first();
+        await row.waitFor({ state: 'visible', timeout: 10_000 });
+        if ((await this.quickInputBox.inputValue()) !== `>${title}`) continue;
+      } catch (e) {
+        lastError = e;
+        continue;
+      }
+      await this.quickInputBox.press('Enter');
+      return;
+    }
+    throw new Error(`could not run "${title}" from the command palette: ${String(lastError ?? 'its row never stayed')}`);
+  }
+
+  /** Lists the palette's commands matching `filter`, then closes the palette. */
+  async paletteCommands(filter: string): Promise<string[]> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('F1');
+    await this.quickInputBox.waitFor({ state: 'visible' });
+    await this.quickInputBox.fill(`>${filter}`);
+    const labels = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name');
+    await labels.first().waitFor({ state: 'visible' });
+    const texts = (await labels.allTextContents()).map((t) => t.trim());
+    await this.page.keyboard.press('Escape');
+    await this.quickInput.waitFor({ state: 'hidden' });
+    return texts;
+  }
+
+  /** Waits for a quick pick to offer `label` and picks it (typing the label first to filter long lists). */
+  async quickPick(label: string | RegExp, { filter = true }: { filter?: boolean } = {}): Promise<void> {
+    await this.quickInputBox.waitFor({ state: 'visible' });
+    if (filter && typeof label === 'string') await this.quickInputBox.fill(label);
+    const row = this.quickInputRow(label).first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+  }
+
+  /** Types into an open input box (quick input without a list) and accepts it. */
+  async inputBox(value: string, { prompt }: { prompt?: string | RegExp } = {}): Promise<void> {
+    if (prompt) await this.quickInput.filter({ hasText: prompt }).waitFor({ state: 'visible' });
+    await this.quickInputBox.waitFor({ state: 'visible' });
+    await this.quickInputBox.fill(value);
+    await this.quickInputBox.press('Enter');
+  }
+
+  /** The activity-bar entry of a view container ("Explorer", "Fine-tune"). */
+  activityBarItem(title: string): Locator {
+    return this.page.locator('.part.activitybar .action-item').filter({
+      has: this.page.locator(`.action-label[aria-label^="${title}"]`),
+    });
+  }
+
+  /** Shows a view container in the side bar (a click on an already shown one would hide it). */
+  async showViewContainer(title: string): Promise<Locator> {
+    const item = this.activityBarItem(title);
+    await item.waitFor({ state: 'visible' });
+    const sidebarTitle = this.page.locator('.part.sidebar .composite.title');
+    if (!((await item.getAttribute('class')) ?? '').split(' ').includes('checked')) await item.click();
+    await waitUntil(async () => ((await item.getAttribute('class')) ?? '').split(' ').includes('checked'), {
+      what: `the "${title}" view container to be shown`,
+    });
+    await sidebarTitle.filter({ hasText: new RegExp(escapeRegExp(title), 'i') }).waitFor({ state: 'visible' });
+    return this.page.locator('.part.sidebar');
+  }
+
+  /** A row of the side bar's trees whose label is exactly `label` (the side bar must show the container). */
+  treeItem(label: string | RegExp): Locator {
+    const text = typeof label === 'string' ? exactly(label) : label;
+    return this.page
+      .locator('.part.sidebar .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name').filter({ hasText: text }) });
+  }
+
+  /** Expands a collapsed tree row and waits until it is expanded. */
+  async expand(row: Locator): Promise<void> {
+    await row.waitFor({ state: 'visible' });
+    if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator('.monaco-tl-twistie').click();
+    await waitUntil(async () => (await row.getAttribute('aria-expanded')) === 'true', { what: 'a tree row to expand' });
+  }
+
+  /** Opens the context menu of a row (tree or Explorer) and picks `item`. */
+  async contextMenu(row: Locator, item: string): Promise<void> {
+    await row.waitFor({ state: 'visible' });
+    await row.click({ button: 'right' });
+    const entry = this.page.locator('.context-view .monaco-menu .action-item').filter({
+      has: this.page.locator('.action-label').filter({ hasText: exactly(item) }),
+    });
+    await entry.first().waitFor({ state: 'visible' });
+    await entry.first().click();
+  }
+
+  /** The items of a row's context menu (closed again afterwards). */
+  async contextMenuItems(row: Locator): Promise<string[]> {
+    await row.waitFor({ state: 'visible' });
+    await row.click({ button: 'right' });
+    const labels = this.page.locator('.context-view .monaco-menu .action-item .action-label');
+    await labels.first().waitFor({ state: 'visible' });
+    const texts = (await labels.allTextContents()).map((t) => t.trim()).filter(Boolean);
+    await this.page.keyboard.press('Escape');
+    await this.page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
+    return texts;
+  }
+
+  /** An Explorer row by its path relative to the workspace root, expanding the folders above it. */
+  async explorerItem(relativePath: string): Promise<Locator> {
+    await this.showViewContainer('Explorer');
+    const parts = relativePath.split('/');
+    let row: Locator | undefined;
+    for (let i = 0; i < parts.length; i++) {
+      row = this.page
+        .locator('.explorer-folders-view .monaco-list-row')
+        .filter({ has: this.page.locator('.label-name').filter({ hasText: exactly(parts[i]!) }) })
+        .first();
+      if (i < parts.length - 1) await this.expand(row);
+    }
+    await row!.waitFor({ state: 'visible' });
+    return row!;
+  }
+
+  notification(text: string | RegExp): Locator {
+    return this.page.locator('.notification-list-item').filter({ hasText: text });
+  }
+
+  /**
+   * The content frame of a webview. Webviews sit in `iframe.webview` → `#active-frame`; with several open, `title`
+   * picks the one whose editor tab or view has that title (the outer iframe carries it).
+   */
+  webview(title?: string): FrameLocator {
+    const outer = title ? `iframe.webview[title="${title}"]` : 'iframe.webview.ready';
+    return this.page.frameLocator(outer).first().frameLocator('#active-frame');
+  }
+
+  /** Switches the colour theme through the user settings file, as a user editing settings.json would. */
+  async setTheme(theme: Theme): Promise<void> {
+    this.settings = { ...this.settings, 'workbench.colorTheme': themes[theme].name };
+    writeUserSettings(this.dirs, this.settings);
+    await this.page.locator(`.monaco-workbench.${themes[theme].workbenchClass}`).waitFor({ state: 'attached' });
+  }
+
+  /** Waits until a webview's body carries the theme's class (VS Code passes the theme into webviews). */
+  async waitForWebviewTheme(frame: FrameLocator, theme: Theme): Promise<void> {
+    await frame.locator(`body.${themes[theme].webviewClass}`).waitFor({ state: 'attached' });
+  }
+
+  /** Writes test-results/e2e/NAME.png and returns its path. */
+  async screenshot(name: string): Promise<string> {
+    const file = path.join(resultsDir, 'e2e', `${name}.png`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+}
