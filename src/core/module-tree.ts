@@ -109,3 +109,8 @@ export function matchesAny(p: ParamInfo, globs: string[]): boolean {
 export function modelParameters(model: ModelProto): ParamInfo[] {
   return parameterInfos(model.graph!);
 }
+
+/** Every parameter of a module tree, in tree order. */
+export function treeParams(node: ModuleNode): ParamInfo[] {
+  return [...node.params, ...node.children.flatMap(treeParams)];
+}

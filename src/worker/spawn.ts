@@ -6,23 +6,35 @@ import { isChildToHost, type HostToChild } from './protocol.js';
 
 export interface TrainingProcess {
   child: ChildProcess;
-  /** Resolves with the exit code once the child is gone. */
+  /** Resolves with the exit code (128 + signal number style: 128 when killed by a signal) once the child is gone. */
   exited: Promise<number>;
+  /** Graceful: the child finishes its step, checkpoints and exits. */
   stop(): void;
+}
+
+export interface TrainingHandlers {
+  onEvent(e: RunEvent): void;
+  onError(message: string, userError: boolean): void;
+  onStderr?(text: string): void;
+}
+
+export interface SpawnOptions {
+  /** The child's script: the compiled `child.js` beside this file by default, the bundled `dist/child.cjs` in the extension. */
+  childPath?: string;
+  /** Own process group, so the run outlives a window reload and the host can re-attach to it from disk. */
+  detached?: boolean;
 }
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.js');
 
 /** Forks the training child for one experiment and relays its events; never blocks the caller's event loop. */
-export function startTraining(
-  start: Extract<HostToChild, { type: 'start' }>,
-  handlers: { onEvent(e: RunEvent): void; onError(message: string, userError: boolean): void; onStderr?(text: string): void },
-): TrainingProcess {
-  const child = fork(CHILD, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+export function startTraining(start: Extract<HostToChild, { type: 'start' }>, handlers: TrainingHandlers, opts: SpawnOptions = {}): TrainingProcess {
+  const child = fork(opts.childPath ?? CHILD, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', detached: opts.detached });
+  child.stdout?.on('data', (d) => handlers.onStderr?.(String(d)));
   child.stderr?.on('data', (d) => handlers.onStderr?.(String(d)));
   child.on('message', (m) => {
     if (!isChildToHost(m)) return;
-    if (m.type === 'ready') child.send(start);
+    if (m.type === 'ready') child.send({ ...start, detached: opts.detached });
     else if (m.type === 'event') handlers.onEvent(m.event);
     else handlers.onError(m.message, m.userError);
   });

@@ -10,6 +10,7 @@ export const RUN_FILES = {
   labels: 'labels.json',
   model: 'model.onnx',
   checkpoints: 'checkpoints',
+  log: 'run.log',
 } as const;
 
 /** `interrupted` is never written: readers judge a `running` run whose process is gone (or silent) to be it. */
@@ -102,4 +103,13 @@ export function readMetrics(runDir: string): Record<string, unknown>[] {
       return []; // a torn last line from a killed process
     }
   });
+}
+
+/** Appends a timestamped line to the run's human-readable log (`run.log`); logging never fails a run. */
+export function appendRunLog(runDir: string, line: string): void {
+  try {
+    fs.appendFileSync(path.join(runDir, RUN_FILES.log), `${new Date().toISOString()} ${line}\n`);
+  } catch {
+    // a full or read-only disk: the metrics and run.json writers report it
+  }
 }

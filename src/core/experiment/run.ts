@@ -25,6 +25,8 @@ export interface RunOptions {
   resume?: string;
   /** Stop after this many steps of the run (the schedule still spans the whole run); for tests and demos. */
   stopAfter?: number;
+  /** The experiment file the spec came from, recorded in the run folder so the extension can group runs by it. */
+  experimentFile?: string;
 }
 
 /** Graph inputs that are fed data (not initializers), with the types the data layer produces. */
@@ -87,7 +89,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
 
   const runDir = opts.resume ?? createRunDir(resolve(spec.output), spec.name ?? path.basename(modelPath, '.onnx'));
   if (!opts.resume) {
-    await writeJsonAtomic(path.join(runDir, RUN_FILES.experiment), { ...spec, model: modelPath, baseDir: opts.baseDir });
+    await writeJsonAtomic(path.join(runDir, RUN_FILES.experiment), { ...spec, model: modelPath, baseDir: opts.baseDir, experimentFile: opts.experimentFile });
     if (dataset.labels) await writeJsonAtomic(path.join(runDir, RUN_FILES.labels), dataset.labels);
   }
 

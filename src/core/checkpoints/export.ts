@@ -1,0 +1,39 @@
+// A checkpoint as a plain inference model: the run's model with the checkpoint's parameters written over its
+// initializers (what `exportModelForInference` writes at the end of a run, for any checkpoint).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RUN_FILES } from '../experiment/run-dir.js';
+import { UserError } from '../onnx/errors.js';
+import { loadModel, saveModel } from '../onnx/model.js';
+import { DT, makeTensor } from '../onnx/tensor.js';
+import { prepareModel } from '../training-graph.js';
+import { loadCheckpoint } from './checkpoint.js';
+
+export async function exportCheckpoint(runDir: string, checkpointDir: string, out: string): Promise<{ replaced: number }> {
+  let spec: { model?: string };
+  try {
+    spec = JSON.parse(fs.readFileSync(path.join(runDir, RUN_FILES.experiment), 'utf8'));
+  } catch (e) {
+    throw new UserError(`${runDir}: cannot read ${RUN_FILES.experiment} (${(e as Error).message})`);
+  }
+  if (typeof spec.model !== 'string') throw new UserError(`${runDir}: ${RUN_FILES.experiment} names no model`);
+  const model = prepareModel(loadModel(spec.model), spec.model);
+  const { params } = await loadCheckpoint(checkpointDir);
+  let replaced = 0;
+  model.graph!.initializer = model.graph!.initializer.map((t) => {
+    const p = params[t.name];
+    if (!p) return t;
+    replaced++;
+    return makeTensor(t.name, t.dims.map(Number), p.data, DT.FLOAT);
+  });
+  if (replaced === 0) throw new UserError(`${checkpointDir}: no parameter of the checkpoint is in ${spec.model}`);
+  try {
+    const labels = fs.readFileSync(path.join(runDir, RUN_FILES.labels), 'utf8');
+    model.metadataProps = model.metadataProps.filter((p) => p.key !== 'labels');
+    model.metadataProps.push({ $typeName: 'onnx.StringStringEntryProto', key: 'labels', value: JSON.stringify(JSON.parse(labels)) });
+  } catch {
+    // regression and causal-LM runs have no labels
+  }
+  await saveModel(model, out);
+  return { replaced };
+}
