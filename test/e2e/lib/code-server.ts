@@ -98,7 +98,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const liveGroups = new Set<number>();
+/** Process group id → the throwaway home its processes name on their command lines. */
+const liveGroups = new Map<number, string>();
 let exitHookInstalled = false;
 
 /** Last resort when a test process ends without `stop()` (a crash, a timeout kill): no code-server survives it. */
@@ -106,7 +107,10 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   const killAll = () => {
-    for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+    for (const [pgid, home] of liveGroups) {
+      killGroup(pgid, 'SIGKILL');
+      killStragglers(home);
+    }
   };
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -128,6 +132,33 @@ function killGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
 
 const groupAlive = (pgid: number) => killGroup(pgid, 0);
 
+/** Pids of processes whose command line names `dir`: the extension's training children are detached (their own
+ * session, so that a window reload does not end a run) and so outlive code-server's group. */
+function processesNaming(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+function killStragglers(dir: string): number[] {
+  const pids = processesNaming(dir);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  return pids;
+}
+
 export async function startCodeServer(dirs: CodeServerDirs, workspace: string): Promise<CodeServer> {
   installExitHook();
   const port = await freePort();
@@ -147,7 +178,7 @@ export async function startCodeServer(dirs: CodeServerDirs, workspace: string): 
   const child: ChildProcess = spawn(process.execPath, args, { env: env(dirs), stdio: ['ignore', logFd, logFd], detached: true });
   fs.closeSync(logFd);
   const pgid = child.pid!;
-  liveGroups.add(pgid);
+  liveGroups.set(pgid, dirs.home);
   let exited: string | undefined;
   child.on('exit', (code, signal) => (exited = `code-server exited (${signal ?? code})`));
 
@@ -166,6 +197,8 @@ export async function startCodeServer(dirs: CodeServerDirs, workspace: string): 
       killGroup(pgid, 'SIGKILL');
       await waitUntil(() => !groupAlive(pgid), { timeoutMs: 10_000, what: 'code-server group to die after SIGKILL' });
     }
+    killStragglers(dirs.home);
+    await waitUntil(() => processesNaming(dirs.home).length === 0, { timeoutMs: 10_000, what: `processes under ${dirs.home} to end` });
     liveGroups.delete(pgid);
   };
 

@@ -25,8 +25,12 @@ export interface SessionOptions {
   prepareWorkspace?: (workspace: string) => void;
 }
 
+const since = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+const note = (message: string) => process.stderr.write(`e2e: ${message}\n`);
+
 export async function openSession(name: string, options: SessionOptions = {}): Promise<Session> {
   checkPrerequisites();
+  const t0 = Date.now();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `finetune-e2e-${name.replace(/\W+/g, '-')}-`));
   const workspace = path.join(home, 'digits');
   fs.cpSync(exampleDir, workspace, { recursive: true });
@@ -35,6 +39,7 @@ export async function openSession(name: string, options: SessionOptions = {}): P
   const settings = { ...baseSettings, ...options.settings };
   writeUserSettings(dirs, settings);
   await installExtension(dirs, vsixPath);
+  note(`${name}: extension installed after ${since(t0)}`);
 
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
@@ -58,8 +63,10 @@ export async function openSession(name: string, options: SessionOptions = {}): P
       await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
       await page.locator('.part.statusbar').filter({ hasText: 'Activating Extensions' }).waitFor({ state: 'hidden', timeout: 60_000 });
     };
+    note(`${name}: code-server answered after ${since(t0)}`);
     await page.goto(url);
     await ready();
+    note(`${name}: workbench ready after ${since(t0)}`);
     const reload = async () => {
       await page.reload();
       await ready();

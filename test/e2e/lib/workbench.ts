@@ -117,12 +117,45 @@ export class Workbench {
     return this.page.locator('.part.sidebar');
   }
 
-  /** A row of the side bar's trees whose label is exactly `label` (the side bar must show the container). */
-  treeItem(label: string | RegExp): Locator {
+  /** Drags the side bar's edge so that it is `width` pixels wide (tree descriptions stay readable in screenshots). */
+  async resizeSidebar(width: number): Promise<void> {
+    const sidebar = this.page.locator('.part.sidebar');
+    const box = await sidebar.boundingBox();
+    if (!box) throw new Error('the side bar is not shown');
+    const edge = box.x + box.width;
+    const sashes = await this.page.locator('.monaco-sash.vertical').all();
+    for (const sash of sashes) {
+      const b = await sash.boundingBox();
+      if (!b || Math.abs(b.x + b.width / 2 - edge) > 6 || b.height < box.height / 2) continue;
+      const y = b.y + b.height / 2;
+      await this.page.mouse.move(b.x + b.width / 2, y);
+      await this.page.mouse.down();
+      await this.page.mouse.move(box.x + width, y, { steps: 5 });
+      await this.page.mouse.up();
+      await this.page.mouse.move(box.x + width + 300, y); // off the sash, which is highlighted while hovered
+      await waitUntil(async () => Math.abs(((await sidebar.boundingBox())?.width ?? 0) - width) < 10, { what: `the side bar to be ${width} px wide` });
+      return;
+    }
+    throw new Error('no sash on the side bar\'s edge');
+  }
+
+  /** A row of the side bar's trees whose label is exactly `label`, at a depth if given (1: roots). */
+  treeItem(label: string | RegExp, level?: number): Locator {
     const text = typeof label === 'string' ? exactly(label) : label;
     return this.page
-      .locator('.part.sidebar .monaco-list-row')
+      .locator(`.part.sidebar .monaco-list-row${level ? `[aria-level="${level}"]` : ''}`)
       .filter({ has: this.page.locator('.label-name').filter({ hasText: text }) });
+  }
+
+  /** Rows of the side bar's trees at a depth (1: roots), optionally only those whose text matches. */
+  treeRows(level: number, text?: string | RegExp): Locator {
+    const rows = this.page.locator(`.part.sidebar .monaco-list-row[aria-level="${level}"]`);
+    return text === undefined ? rows : rows.filter({ hasText: text });
+  }
+
+  /** The description (the grey text after the label) of a tree row. */
+  async description(row: Locator): Promise<string> {
+    return ((await row.locator('.label-description').first().textContent()) ?? '').trim();
   }
 
   /** Expands a collapsed tree row and waits until it is expanded. */
