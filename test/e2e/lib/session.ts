@@ -13,8 +13,8 @@ export interface Session {
   server: CodeServer;
   /** The workspace folder on disk (a copy of examples/digits). */
   workspace: string;
-  /** Reloads the browser page (as "Developer: Reload Window" does) and waits for the workbench again. */
-  reload(): Promise<void>;
+  /** "Developer: Reload Window" from the palette, then waits for the new workbench to be ready. */
+  reloadWindow(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,21 +57,24 @@ export async function openSession(name: string, options: SessionOptions = {}): P
     const url = `${server.url}/?folder=${encodeURIComponent(workspace)}`;
     const ready = async () => {
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-      // The extension's contributions are in once its activity-bar entry shows; the start-up is over once the
-      // Explorer lists the workspace and extensions are no longer being activated.
+      // The extension's contributions are in once its activity-bar entry shows; the start-up is over once the side
+      // bar shows its content (the Explorer's files, or the view restored by a reload) and extensions are no longer
+      // being activated.
       await wb.activityBarItem('Fine-tune').waitFor({ state: 'visible', timeout: 60_000 });
-      await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
+      await page.locator('.part.sidebar').locator('.monaco-list-row, .welcome-view-content').first().waitFor({ state: 'visible', timeout: 60_000 });
       await page.locator('.part.statusbar').filter({ hasText: 'Activating Extensions' }).waitFor({ state: 'hidden', timeout: 60_000 });
     };
     note(`${name}: code-server answered after ${since(t0)}`);
     await page.goto(url);
     await ready();
     note(`${name}: workbench ready after ${since(t0)}`);
-    const reload = async () => {
-      await page.reload();
+    const reloadWindow = async () => {
+      const loaded = page.waitForEvent('load', { timeout: 60_000 });
+      await wb.runCommand('Developer: Reload Window');
+      await loaded;
       await ready();
     };
-    return { wb, server, workspace, reload, close };
+    return { wb, server, workspace, reloadWindow, close };
   } catch (e) {
     const tail = server?.logTail() ?? '';
     await close();

@@ -161,8 +161,13 @@ export class Workbench {
   /** Expands a collapsed tree row and waits until it is expanded. */
   async expand(row: Locator): Promise<void> {
     await row.waitFor({ state: 'visible' });
-    if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator('.monaco-tl-twistie').click();
-    await waitUntil(async () => (await row.getAttribute('aria-expanded')) === 'true', { what: 'a tree row to expand' });
+    const expanded = async () => (await row.getAttribute('aria-expanded')) === 'true';
+    // A row without children has no aria-expanded yet: wait until it can be expanded, then click its twistie.
+    await waitUntil(async () => {
+      if ((await row.getAttribute('aria-expanded')) !== 'false') return expanded();
+      await row.locator('.monaco-tl-twistie').click();
+      return waitUntil(expanded, { timeoutMs: 2_000, what: 'the row to expand' }).catch(() => false);
+    }, { what: 'a tree row to expand' });
   }
 
   /** Opens the context menu of a row (tree or Explorer) and picks `item`. */
@@ -176,13 +181,14 @@ export class Workbench {
     await entry.first().click();
   }
 
-  /** The items of a row's context menu (closed again afterwards). */
-  async contextMenuItems(row: Locator): Promise<string[]> {
+  /** The items of a row's context menu (closed again afterwards; `screenshot` names a picture of it while open). */
+  async contextMenuItems(row: Locator, { screenshot }: { screenshot?: string } = {}): Promise<string[]> {
     await row.waitFor({ state: 'visible' });
     await row.click({ button: 'right' });
     const labels = this.page.locator('.context-view .monaco-menu .action-item .action-label');
     await labels.first().waitFor({ state: 'visible' });
     const texts = (await labels.allTextContents()).map((t) => t.trim()).filter(Boolean);
+    if (screenshot) await this.screenshot(screenshot);
     await this.page.keyboard.press('Escape');
     await this.page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
     return texts;
