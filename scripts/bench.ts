@@ -16,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveModel } from '../src/core/onnx/model.js';
+import { benchCurves } from './bench/curves.js';
 import { BERT_MINI, bertParamCounts, bertStepFlops, buildBert, type BertConfig } from './bench/bert.js';
 import { makeBatch, writeWeights, type Batch } from './bench/data.js';
 import { measureMatMul, type MatMulRate } from './bench/matmul-peak.js';
@@ -117,6 +118,10 @@ function table(header: string[], rows: string[][], leftCols = 1): string {
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (a.child) return child(a);
+
+  // The panel's live curves at 100k points (separate section, a few seconds; also: node out/scripts/bench/curves.js).
+  for (const l of await benchCurves()) console.log(l);
+  console.log();
 
   const cfg: BertConfig = BERT_MINI;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-finetune-bench-'));

@@ -16,7 +16,7 @@ const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', ext
 
 fs.mkdirSync(dist, { recursive: true });
 await Promise.all([
-  esbuild.build({ ...node, entryPoints: { extension: 'src/extension/extension.ts', child: 'src/worker/child.ts', 'offthread-worker': 'src/extension/offthread-worker.ts' }, outdir: dist, outExtension: { '.js': '.cjs' } }),
+  esbuild.build({ ...node, entryPoints: { extension: 'src/extension/extension.ts', child: 'src/worker/child.ts', 'offthread-worker': 'src/extension/offthread-worker.ts', 'panel-worker': 'src/extension/panel/jobs-worker.ts' }, outdir: dist, outExtension: { '.js': '.cjs' } }),
   esbuild.build({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: { panel: 'webview-ui/src/main.ts' }, outdir: path.join(dist, 'webview'),
     loader: { '.css': 'css' } }),
 ]);

@@ -34,3 +34,29 @@ test('label order is stable: integers numerically, strings by code unit (not loc
   assert.deepEqual(sortLabels(['10', '2', '1']), ['1', '2', '10']);
   assert.deepEqual(sortLabels(['b', 'B', 'a', 'É']), ['B', 'a', 'b', 'É']);
 });
+
+// The issue's rule: a column of a few short values that repeat is a label candidate, whatever the names, also in a
+// five-row file; an unsure guess says so.
+const five = (labels: (string | number)[]) => [
+  'the parcel came two days late and damaged', 'exactly what I ordered, thanks a lot', 'fine, nothing special about it',
+  'would not buy this again, it broke', 'great value for the money, recommended',
+].map((t, i) => ({ col_a: t, col_b: labels[i] }));
+const info = (rows: Record<string, unknown>[], opts = {}) => inferRoles(Object.keys(rows[0]), rows, opts);
+
+test('three repeating short values in five rows are the label, with neutral column names', () => {
+  assert.deepEqual(info(five(['neg', 'pos', 'neutral', 'neg', 'pos'])), [{ name: 'col_a', role: 'text' }, { name: 'col_b', role: 'label' }]);
+  assert.deepEqual(info(five([0, 1, 2, 0, 1])).map((c) => c.role), ['text', 'label']);
+});
+
+test('a label that barely repeats, or one of two repeating columns, is guessed but marked unsure', () => {
+  assert.deepEqual(info(five(['a', 'b', 'c', 'd', 'a'])).find((c) => c.name === 'col_b'), { name: 'col_b', role: 'label', unsure: true });
+  const two = five(['x', 'y', 'x', 'y', 'x']).map((r, i) => ({ ...r, lang: ['en', 'de', 'en', 'de', 'en'][i] }));
+  assert.deepEqual(info(two).filter((c) => c.role === 'label'), [{ name: 'lang', role: 'label', unsure: true }]);
+  // Values that never repeat are not a label (ids, free text).
+  assert.equal(info(five(['a', 'b', 'c', 'd', 'e'])).find((c) => c.role === 'label'), undefined);
+});
+
+test('columns the user set aside are never guessed into a role', () => {
+  const rows = five(['neg', 'pos', 'neutral', 'neg', 'pos']);
+  assert.deepEqual(info(rows, { ignore: ['col_b'] }).map((c) => c.role), ['text', 'ignore']);
+});

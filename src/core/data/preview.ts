@@ -28,7 +28,7 @@ export async function previewDataset(p: string, opts: PreviewOptions = {}): Prom
   if (splitDirs) file = splitDirs.train!; // a dataset folder with train/ validation/ test/: show the training rows
   const table = await openTable(file, { header: opts.header });
   const sample = await sampleRows(table, SAMPLE_ROWS);
-  const columns = inferRoles(table.columns, sample, { override: opts.columns });
+  const columns = inferRoles(table.columns, sample, { override: opts.columns, ignore: opts.ignore });
   const r = byRole(columns);
   const checked = { text: r.text, textPair: r.textPair, image: r.image, label: r.label, targets: r.target };
 

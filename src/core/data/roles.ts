@@ -53,15 +53,24 @@ function stats(name: string, sample: Row[]): Stats {
 
 // Values repeat: at most half as many distinct values as rows (any repeat in a tiny sample).
 const lowCardinality = (s: Stats) => s.n > 0 && s.distinct <= MAX_CLASSES && (s.distinct <= Math.max(2, s.n / 2) || (s.n <= 4 && s.distinct < s.n));
+/** A few short values that repeat: a label candidate, also in a tiny file (three classes in five rows). Unsure when
+ * values barely repeat (four distinct in five rows). */
+const labelLike = (s: Stats): 'sure' | 'unsure' | undefined => {
+  if (s.n === 0 || s.array || !(s.string || s.integer) || s.avgLength >= TEXT_MIN_LENGTH || s.distinct > MAX_CLASSES || s.distinct >= s.n) return undefined;
+  if (lowCardinality(s) || (s.n <= 10 && s.distinct <= Math.ceil(s.n * 0.6))) return 'sure';
+  return s.distinct <= Math.ceil(s.n * 0.8) ? 'unsure' : undefined;
+};
 
 /**
- * Roles for every column. `override` (the experiment file's `columns`) wins; `modelInputs` are the names of
+ * Roles for every column. `override` (the experiment file's `columns`) and `ignore` (columns set aside) win; `modelInputs` are the names of
  * the model's inputs (columns with those names are pre-tokenized inputs); `task` says whether a label, a
  * regression target or neither is wanted (unknown in a plain preview: then guessed from the values).
  */
-export function inferRoles(columns: string[], sample: Row[], opts: { override?: ColumnSpec; task?: Task; modelInputs?: string[] } = {}): ColumnInfo[] {
+export function inferRoles(columns: string[], sample: Row[], opts: { override?: ColumnSpec; task?: Task; modelInputs?: string[]; ignore?: string[] } = {}): ColumnInfo[] {
   const role = new Map<string, ColumnRole>();
+  const unsure = new Set<string>();
   const o = opts.override ?? {};
+  for (const c of opts.ignore ?? []) role.set(c, 'ignore');
   if (o.text) role.set(o.text, 'text');
   if (o.textPair) role.set(o.textPair, 'text_pair');
   if (o.image) role.set(o.image, 'image');
@@ -85,12 +94,16 @@ export function inferRoles(columns: string[], sample: Row[], opts: { override?: 
     if (opts.task === 'regression') {
       const t = named?.numeric ? named : [...cands].reverse().find((s) => s.numeric);
       if (t) role.set(t.name, 'target');
-    } else if (named && (opts.task === 'classification' || lowCardinality(named) || isTarget(named))) {
+    } else if (named && (opts.task === 'classification' || lowCardinality(named) || labelLike(named) || isTarget(named))) {
       role.set(named.name, isTarget(named) ? 'target' : 'label');
     } else {
-      // The last low-cardinality column: labels usually come last, and ids or texts are never low-cardinality.
-      const l = [...cands].reverse().find((s) => lowCardinality(s) && (s.string || s.integer) && s.avgLength < TEXT_MIN_LENGTH);
-      if (l) role.set(l.name, 'label');
+      // Labels usually come last, and ids or texts never repeat: the last column whose values repeat most surely.
+      const sure = cands.filter((s) => labelLike(s) === 'sure');
+      const l = sure.at(-1) ?? cands.filter((s) => labelLike(s) === 'unsure').at(-1);
+      if (l) {
+        role.set(l.name, 'label');
+        if (sure.length !== 1 || labelLike(l) !== 'sure') unsure.add(l.name);
+      }
     }
   }
   if (!has('text') && !has('input') && !has('image')) {
@@ -103,7 +116,7 @@ export function inferRoles(columns: string[], sample: Row[], opts: { override?: 
     if (p) role.set(p.name, 'text_pair');
   }
   for (const s of free()) role.set(s.name, s.numeric || (s.array && !has('input')) ? 'feature' : 'ignore');
-  return columns.map((name) => ({ name, role: role.get(name)! }));
+  return columns.map((name) => ({ name, role: role.get(name)!, ...(unsure.has(name) ? { unsure: true } : {}) }));
 }
 
 /** The columns with a role, by role. */

@@ -64,6 +64,8 @@ export type ColumnRole = 'text' | 'text_pair' | 'image' | 'label' | 'target' | '
 export interface ColumnInfo {
   name: string;
   role: ColumnRole;
+  /** The guess had a close alternative (or found no label where one is wanted): ask the user. */
+  unsure?: boolean;
 }
 
 /** A row that cannot be used. `line` is the line in text files, else the 1-based row (or file) number. */
@@ -123,6 +125,8 @@ export interface PreviewOptions {
   limit?: number;
   baseDir?: string;
   columns?: ColumnSpec;
+  /** Columns the user set aside: never guessed into a role. */
+  ignore?: string[];
   split?: DataSpec['split'];
   header?: boolean;
 }
