@@ -56,9 +56,8 @@ export function makeDirs(home: string): CodeServerDirs {
 export function writeUserSettings(dirs: CodeServerDirs, settings: Record<string, unknown>): void {
   const file = path.join(dirs.userData, 'User', 'settings.json');
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(settings, null, 2));
-  fs.renameSync(tmp, file);
+  // In place, as an editor saves it: VS Code watches this file, and a rename over it can go unnoticed.
+  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
 }
 
 function env(dirs: CodeServerDirs): NodeJS.ProcessEnv {

@@ -53,7 +53,7 @@ export async function openSession(name: string, options: SessionOptions = {}): P
     browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(30_000);
-    const wb = new Workbench(page, dirs, settings);
+    const wb = new Workbench(page);
     const url = `${server.url}/?folder=${encodeURIComponent(workspace)}`;
     const ready = async () => {
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });

@@ -3,7 +3,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { writeUserSettings, type CodeServerDirs } from './code-server.js';
 import { resultsDir } from './paths.js';
 import { waitUntil } from './wait.js';
 
@@ -12,17 +11,13 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export const exactly = (text: string) => new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`);
 
 export type Theme = 'light' | 'dark';
-const themes: Record<Theme, { name: string; workbenchClass: string; webviewClass: string }> = {
-  light: { name: 'Default Light Modern', workbenchClass: 'vs', webviewClass: 'vscode-light' },
-  dark: { name: 'Default Dark Modern', workbenchClass: 'vs-dark', webviewClass: 'vscode-dark' },
+const themes: Record<Theme, { label: string; workbenchClass: string; webviewClass: string }> = {
+  light: { label: 'Light Modern', workbenchClass: 'vs', webviewClass: 'vscode-light' },
+  dark: { label: 'Dark Modern', workbenchClass: 'vs-dark', webviewClass: 'vscode-dark' },
 };
 
 export class Workbench {
-  constructor(
-    readonly page: Page,
-    private readonly dirs: CodeServerDirs,
-    private settings: Record<string, unknown>,
-  ) {}
+  constructor(readonly page: Page) {}
 
   get quickInput(): Locator {
     return this.page.locator('.quick-input-widget');
@@ -42,8 +37,8 @@ export class Workbench {
 
   /**
    * Runs a command from the palette by its full title ("Fine-tune: Fine-tune model"). While the workbench settles the
-   * palette can close under the test: such attempts are retried, but only up to the moment Enter is pressed on the
-   * command's row, so a command never runs twice.
+   * palette can close under the test: such attempts are retried, but only up to the moment the command's row is
+   * clicked, so a command never runs twice.
    */
   async runCommand(title: string): Promise<void> {
     let lastError: unknown;
@@ -60,7 +55,8 @@ export class Workbench {
         lastError = e;
         continue;
       }
-      await this.quickInputBox.press('Enter');
+      // A click, not Enter: Enter runs the highlighted row, which need not be this one.
+      await this.quickInputRow(title).first().click();
       return;
     }
     throw new Error(`could not run "${title}" from the command palette: ${String(lastError ?? 'its row never stayed')}`);
@@ -181,6 +177,23 @@ export class Workbench {
     await entry.first().click();
   }
 
+  /**
+   * The items of a row's context menu once it offers all of `expected` (menus follow context keys, which settle
+   * after start-up: the menu is opened again until they are there, or the wait ends with what it last offered).
+   */
+  async contextMenuOffering(row: Locator, expected: string[], { screenshot }: { screenshot?: string } = {}): Promise<string[]> {
+    let items: string[] = [];
+    try {
+      await waitUntil(async () => {
+        items = await this.contextMenuItems(row);
+        return expected.every((e) => items.includes(e));
+      }, { what: `the context menu to offer ${expected.join(', ')}`, intervalMs: 500 });
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; it offers: ${items.join(' | ')}`);
+    }
+    return screenshot ? this.contextMenuItems(row, { screenshot }) : items;
+  }
+
   /** The items of a row's context menu (closed again afterwards; `screenshot` names a picture of it while open). */
   async contextMenuItems(row: Locator, { screenshot }: { screenshot?: string } = {}): Promise<string[]> {
     await row.waitFor({ state: 'visible' });
@@ -223,11 +236,15 @@ export class Workbench {
     return this.page.frameLocator(outer).first().frameLocator('#active-frame');
   }
 
-  /** Switches the colour theme through the user settings file, as a user editing settings.json would. */
+  /**
+   * Switches the colour theme as a user does: "Preferences: Color Theme" and a click on the theme (typing would
+   * start a Marketplace search, offline). code-server does not notice settings.json edited from outside.
+   */
   async setTheme(theme: Theme): Promise<void> {
-    this.settings = { ...this.settings, 'workbench.colorTheme': themes[theme].name };
-    writeUserSettings(this.dirs, this.settings);
+    await this.runCommand('Preferences: Color Theme');
+    await this.quickPick(themes[theme].label, { filter: false });
     await this.page.locator(`.monaco-workbench.${themes[theme].workbenchClass}`).waitFor({ state: 'attached' });
+    await this.quickInput.waitFor({ state: 'hidden' });
   }
 
   /** Waits until a webview's body carries the theme's class (VS Code passes the theme into webviews). */
