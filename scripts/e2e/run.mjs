@@ -30,4 +30,4 @@ if (files.length === 0) {
   process.exit(1);
 }
 fs.rmSync(path.join(root, 'test-results', 'e2e'), { recursive: true, force: true });
-process.exit(run(['--test', '--test-concurrency=1', '--test-timeout=300000', ...files]));
+process.exit(run(['--test', '--test-concurrency=1', '--test-timeout=600000', ...files]));
