@@ -174,7 +174,14 @@ export class Workbench {
       has: this.page.locator('.action-label').filter({ hasText: exactly(item) }),
     });
     await entry.first().waitFor({ state: 'visible' });
-    await entry.first().click();
+    // A click can land while the menu is still settling (it then stays open, the item only highlighted): the item
+    // runs when the menu closes, so click again only while it is still open.
+    const menu = this.page.locator('.context-view .monaco-menu');
+    await waitUntil(async () => {
+      if (!(await menu.isVisible())) return true;
+      await entry.first().click({ timeout: 5_000 }).catch(() => undefined);
+      return menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false);
+    }, { what: `the context menu to run "${item}" and close` });
   }
 
   /**
