@@ -18,6 +18,8 @@ import { ExperimentTreeProvider } from './tree/experiment-tree.js';
 import { buildTree, formatEval, runLabel, type CheckpointNode, type ExperimentNode, type RunNode, type TreeNode } from './tree/tree-model.js';
 
 const EXCLUDE = '**/{node_modules,.git,out,dist}/**';
+// ripgrep (findFiles) rejects nested {} groups, so the run folders join the same group instead of `{EXCLUDE,…}`.
+const EXCLUDE_WITH_RUNS = '**/{node_modules,.git,out,dist,.finetune}/**';
 const DATA_GLOB = '**/*.{csv,tsv,jsonl,parquet,txt}';
 const IMAGE_GLOB = '**/*.{png,jpg,jpeg}';
 
@@ -204,11 +206,11 @@ class FineTune {
       runsDir: path.resolve(root, c.runsFolder),
       defaultBatchSize: c.defaultBatchSize,
       exists: (f) => fs.existsSync(f),
-      findModels: async () => (await vscode.workspace.findFiles('**/*.onnx', `{${EXCLUDE},**/.finetune/**}`, 200)).map((u) => u.fsPath).sort(),
+      findModels: async () => (await vscode.workspace.findFiles('**/*.onnx', EXCLUDE_WITH_RUNS, 200)).map((u) => u.fsPath).sort(),
       findDatasets: async () => {
         const [files, images] = await Promise.all([
-          vscode.workspace.findFiles(DATA_GLOB, `{${EXCLUDE},**/.finetune/**}`, 200),
-          vscode.workspace.findFiles(IMAGE_GLOB, `{${EXCLUDE},**/.finetune/**}`, 2000),
+          vscode.workspace.findFiles(DATA_GLOB, EXCLUDE_WITH_RUNS, 200),
+          vscode.workspace.findFiles(IMAGE_GLOB, EXCLUDE_WITH_RUNS, 2000),
         ]);
         return [...imageDatasets(images), ...files.map((u) => u.fsPath).filter((f) => !/(^|[/\\])(LICENSE|README)[^/\\]*$/i.test(f))].sort();
       },
