@@ -64,6 +64,7 @@ class FineTune {
   private records: RunRecord[] = [];
   private experiments: ExperimentFile[] = [];
   private refreshTimer?: ReturnType<typeof setTimeout>;
+  private redrawTimer?: ReturnType<typeof setTimeout>;
   private refreshing?: Promise<void>;
   private readonly notified = new Set<number>();
 
@@ -81,9 +82,17 @@ class FineTune {
     const view = vscode.window.createTreeView('finetune.experiments', { treeDataProvider: this.tree, showCollapseAll: true });
     context.subscriptions.push(this.output, view, this.status, { dispose: () => this.manager.dispose() }, { dispose: () => this.jobs.dispose() });
 
+    const seen = new Map<number, string>();
     this.manager.onDidChange((run) => {
       this.status.update(this.manager.runs());
-      this.scheduleRefresh(run.status === 'running' ? 1000 : 100);
+      // Progress redraws the tree from memory; a new status or folder reads the disk again.
+      const key = `${run.status}:${run.runDir}`;
+      if (seen.get(run.id) !== key) {
+        seen.set(run.id, key);
+        this.scheduleRefresh(100);
+      } else {
+        this.scheduleRedraw();
+      }
       this.notify(run);
     });
     this.manager.onEvent(({ run, event }) => {
@@ -107,6 +116,14 @@ class FineTune {
       this.refreshTimer = undefined;
       void this.refresh();
     }, ms);
+  }
+
+  private scheduleRedraw(): void {
+    if (this.redrawTimer) return;
+    this.redrawTimer = setTimeout(() => {
+      this.redrawTimer = undefined;
+      this.tree.setRoots(buildTree(this.experiments, this.records, this.manager.runs()));
+    }, 500);
   }
 
   private async refresh(): Promise<void> {
@@ -133,7 +150,7 @@ class FineTune {
   private reattach(): void {
     for (const r of this.records) {
       if (r.state?.status !== 'running' || this.manager.find(r.runDir)) continue;
-      this.manager.attach(r.runDir, r.state, r.experimentFile ?? path.join(r.runDir, RUN_FILES.experiment));
+      this.manager.attach(r.runDir, r.state, r.experimentFile ?? path.join(r.runDir, RUN_FILES.experiment), r.experiment);
       this.output.info(`re-attached to ${r.runDir} (pid ${r.state.pid})`);
     }
   }
@@ -318,7 +335,7 @@ class FineTune {
   private liveOrAttached(node: RunNode): ManagedRun | undefined {
     if (node.live) return node.live;
     if (node.runDir && node.record?.state?.status === 'running') {
-      return this.manager.attach(node.runDir, node.record.state, node.experimentFile ?? path.join(node.runDir, RUN_FILES.experiment));
+      return this.manager.attach(node.runDir, node.record.state, node.experimentFile ?? path.join(node.runDir, RUN_FILES.experiment), node.experiment);
     }
     return undefined;
   }

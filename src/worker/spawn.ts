@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunEvent } from '../core/experiment/events.js';
@@ -6,7 +7,7 @@ import { isChildToHost, type HostToChild } from './protocol.js';
 
 export interface TrainingProcess {
   child: ChildProcess;
-  /** Resolves with the exit code (128 + signal number style: 128 when killed by a signal) once the child is gone. */
+  /** Resolves with the exit code once the child is gone; killed by a signal, 128 + its number (as a shell says). */
   exited: Promise<number>;
   /** Graceful: the child finishes its step, checkpoints and exits. */
   stop(): void;
@@ -38,6 +39,6 @@ export function startTraining(start: Extract<HostToChild, { type: 'start' }>, ha
     else if (m.type === 'event') handlers.onEvent(m.event);
     else handlers.onError(m.message, m.userError);
   });
-  const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1))));
   return { child, exited, stop: () => child.connected && child.send({ type: 'stop' } satisfies HostToChild) };
 }

@@ -39,7 +39,7 @@ test('a killed child fails its run with a message and run.json says so; the next
   await until(() => a.step >= 2, 'run a to train');
   process.kill(a.pid!, 'SIGKILL');
   await until(() => a.status === 'failed', 'run a to fail');
-  assert.match(a.error!, /exited with code/);
+  assert.match(a.error!, /was killed \(SIGKILL/);
   const state = readRunState(a.runDir!)!;
   assert.equal(state.status, 'failed');
   await until(() => b.status === 'completed', 'run b to complete');

@@ -127,11 +127,11 @@ export class RunManager {
   }
 
   /** Takes over a run found on disk whose child still trains (started by an earlier window or the CLI). */
-  attach(runDir: string, state: RunState, experimentFile: string): ManagedRun {
+  attach(runDir: string, state: RunState, experimentFile: string, label = runDir): ManagedRun {
     const existing = this.find(runDir);
     if (existing && isActive(existing)) return existing;
     const run: ManagedRun = {
-      id: this.nextId++, request: { experimentFile, label: runDir }, status: 'running', runDir, pid: state.pid,
+      id: this.nextId++, request: { experimentFile, label }, status: 'running', runDir, pid: state.pid,
       step: state.step, totalSteps: state.totalSteps, loss: state.loss, log: [], attached: true,
     };
     this.all.push(run);
@@ -231,7 +231,7 @@ export class RunManager {
     void child.exited.then(async (code) => {
       this.children.delete(run.id);
       if (!done || code !== 0) {
-        run.error ??= `the training process exited with code ${code}${run.log.length ? `:\n${run.log.slice(-8).join('\n')}` : ''}`;
+        run.error ??= `${exitReason(code)}${run.log.length ? `:\n${run.log.slice(-8).join('\n')}` : ''}`;
         if (run.runDir && run.pid !== undefined) await markFailed(run.runDir, run.pid, run.error);
         run.status = 'failed';
       }
@@ -275,6 +275,13 @@ export class RunManager {
     for (const line of text.split('\n')) if (line.trim()) run.log.push(line);
     if (run.log.length > LOG_LINES) run.log.splice(0, run.log.length - LOG_LINES);
   }
+}
+
+/** Why a child ended without finishing its run, from its exit code (128 + n: killed by signal n). */
+export function exitReason(code: number): string {
+  if (code === 137) return 'the training process was killed (SIGKILL: out of memory, or killed from outside)';
+  if (code > 128) return `the training process was killed by signal ${code - 128}`;
+  return `the training process exited with code ${code}`;
 }
 
 /** A child that died without writing its final status leaves run.json saying `running`: record the failure. */

@@ -81,7 +81,10 @@ export function buildTree(experiments: ExperimentFile[], records: RunRecord[], l
     const exp = byFile.get(run.request.experimentFile) ?? node(run.request.label);
     exp.runs.unshift({ kind: 'run', id: run.runDir ? `run:${run.runDir}` : `live:${run.id}`, experiment: exp.name, experimentFile: exp.file, runDir: run.runDir, status: run.status, live: run });
   }
-  return [...new Set(byName.values())];
+  const roots = [...new Set(byName.values())];
+  // A new id once runs appear, so VS Code shows the experiment expanded instead of remembering it childless.
+  for (const e of roots) if (e.runs.length) e.id += ':runs';
+  return roots;
 }
 
 export function checkpointNodes(run: RunNode): CheckpointNode[] {
@@ -140,7 +143,10 @@ function runDescription(run: RunNode): string {
     case 'completed': return ['completed', best].filter(Boolean).join(' · ');
     case 'stopped': return [`stopped at ${step}/${total ?? '?'}`, best].filter(Boolean).join(' · ');
     case 'interrupted': return `interrupted at step ${step} · resumable`;
-    case 'failed': return `failed${run.record?.problem ? `: ${run.record.problem}` : ''}`;
+    case 'failed': {
+      const why = run.live?.error ?? run.record?.state?.error ?? run.record?.problem;
+      return `failed${why ? `: ${why.split('\n')[0]}` : ''}`;
+    }
   }
 }
 

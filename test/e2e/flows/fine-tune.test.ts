@@ -110,7 +110,7 @@ flow('flow 4: the curves grow while a run trains, and two runs overlay', () => s
   await waitUntil(async () => (await wb.treeRows(2, /completed/).count()) === 2, { timeoutMs: 240_000, what: 'the second run to complete' });
 });
 
-flow('flow 5: checkpoint diff: per-module change, frozen modules at zero, eval metrics side by side', () => s, async () => {
+flow('flow 5: checkpoint diff: per-module change, frozen modules at zero, eval metrics side by side, flipped predictions', () => s, async () => {
   const { wb } = s;
   await wb.showViewContainer('Fine-tune');
   const run = wb.treeRows(2, /completed/).first();
@@ -130,5 +130,12 @@ flow('flow 5: checkpoint diff: per-module change, frozen modules at zero, eval m
   assert.match(metrics, /validation[\d.]+[\d.]+\d+\.\d%\d+\.\d%/, `eval metrics of both checkpoints side by side: ${metrics}`);
   await panel.locator('[data-testid="flipped"]').waitFor({ state: 'visible' });
   await wb.screenshot('5a-checkpoint-diff');
-  // Flipped predictions: see test/e2e/pending/flipped-predictions.ts (checkpoints save no predictions yet).
+  // Flipped predictions: each checkpoint saved its eval predictions.
+  await panel.locator('[data-testid="flipped-row"]').first().waitFor({ state: 'visible' });
+  assert.equal(await panel.locator('[data-testid="no-predictions"]').count(), 0);
+  // 54.7% → 89.3% validation accuracy: many examples now right, few now wrong.
+  const counts = /(\d+) now right, (\d+) now wrong/.exec((await panel.locator('[data-testid="flip-counts"]').textContent()) ?? '');
+  assert.ok(counts && Number(counts[1]) > Number(counts[2]), `flip counts: ${counts?.[0]}`);
+  await panel.locator('[data-testid="flipped"]').scrollIntoViewIfNeeded();
+  await wb.screenshot('5b-checkpoint-diff-flipped-predictions');
 });
