@@ -69,7 +69,7 @@ flow('flow 1: palette → model → data → "Train head only" → the run train
   await waitUntil(async () => /^step \d+\/\d+ · loss \d/.test(await wb.description(run)), { timeoutMs: 120_000, what: 'the run to show "step k/N · loss" in the tree' });
   await wb.screenshot('1c-run-training');
   await waitUntil(async () => (await wb.description(run)).startsWith('completed'), { timeoutMs: 240_000, what: 'the run to complete' });
-  await wb.notification(/Fine-tune run .* completed at step \d+/).waitFor({ state: 'visible' });
+  await wb.notification(/Fine-tune .* completed at step \d+/).waitFor({ state: 'visible' });
   const done = /^completed · acc (\d+\.\d)%$/.exec(await wb.description(run));
   assert.ok(done, `completed run's description: ${await wb.description(run)}`);
   // Digits 5-9 start at 0% (the model knew 0-4 only); the head-only preset must really teach them.

@@ -63,7 +63,7 @@ flow('flow 6a: a run started from the tree stops from the tree, with a checkpoin
   assert.ok(checkpointSteps(runDir).includes(Number(stopped[1])), `checkpoint of step ${stopped[1]}: ${checkpointSteps(runDir).join(', ')}`);
   await wb.expand(runRow());
   await wb.treeItem(`step ${stopped[1]}`, 3).waitFor({ state: 'visible' });
-  await wb.notification(/Fine-tune run .* stopped at step \d+/).waitFor({ state: 'visible' });
+  await wb.notification(/Fine-tune .* stopped at step \d+/).waitFor({ state: 'visible' });
   await wb.screenshot('6b-run-stopped-with-checkpoint');
 });
 
@@ -80,7 +80,7 @@ flow('flow 6b: killing the training process marks the run failed; "Show log" wor
   }, { what: 'run.json to name the running child' });
   process.kill(state.pid, 'SIGKILL');
 
-  const failure = wb.notification(/Fine-tune run .* failed/);
+  const failure = wb.notification(/Fine-tune .* failed/);
   await failure.waitFor({ state: 'visible', timeout: 60_000 });
   await waitUntil(async () => (await description()).startsWith('failed'), { what: 'the killed run to show as failed' });
   await wb.screenshot('6c-killed-child-run-failed');
