@@ -59,6 +59,7 @@ class FineTune {
   private readonly jobs: PanelJobs;
   private readonly manager: RunManager;
   private readonly tree = new ExperimentTreeProvider();
+  private readonly view: vscode.TreeView<TreeNode>;
   private readonly reader = new RunReader();
   private readonly status: StatusBar;
   private records: RunRecord[] = [];
@@ -79,8 +80,8 @@ class FineTune {
       return { pid: child.child.pid, exited: child.exited, stop: child.stop, kill: () => child.child.kill('SIGKILL') };
     }, { maxConcurrent: () => config().maxConcurrentRuns });
     this.status = new StatusBar();
-    const view = vscode.window.createTreeView('finetune.experiments', { treeDataProvider: this.tree, showCollapseAll: true });
-    context.subscriptions.push(this.output, view, this.status, { dispose: () => this.manager.dispose() }, { dispose: () => this.jobs.dispose() });
+    this.view = vscode.window.createTreeView('finetune.experiments', { treeDataProvider: this.tree, showCollapseAll: true });
+    context.subscriptions.push(this.output, this.view, this.status, { dispose: () => this.manager.dispose() }, { dispose: () => this.jobs.dispose() });
 
     const seen = new Map<number, string>();
     this.manager.onDidChange((run) => {
@@ -324,7 +325,9 @@ class FineTune {
     PanelController.show(this.context, this.panelDeps(), view);
   }
 
-  private openPanelFor(node?: TreeNode): void {
+  private openPanelFor(arg?: TreeNode): void {
+    // A click on a run row passes nothing (see ExperimentTreeProvider): it is the selected row.
+    const node = arg ?? (this.view.selection.length === 1 && this.view.selection[0].kind === 'run' ? this.view.selection[0] : undefined);
     if (node?.kind === 'run' && node.runDir) return this.openPanel({ section: 'curves', runDirs: [node.runDir] });
     if (node?.kind === 'experiment' && node.file) return this.openPanel({ section: 'model', experimentFile: node.file });
     if (node?.kind === 'checkpoint') return this.openPanel({ section: 'curves', runDirs: [node.runDir] });

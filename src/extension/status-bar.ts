@@ -17,7 +17,7 @@ export class StatusBar implements vscode.Disposable {
     }
     this.item.text = s.text;
     this.item.tooltip = s.tooltip;
-    this.item.command = { command: 'finetune.openPanel', title: 'Open panel', arguments: s.runDir ? [{ kind: 'run', runDir: s.runDir }] : [] };
+    this.item.command = { command: 'finetune.openPanel', title: 'Open panel' }; // with no item: the active runs' curves
     this.item.show();
   }
 

@@ -28,7 +28,9 @@ export class ExperimentTreeProvider implements vscode.TreeDataProvider<TreeNode>
     item.tooltip = v.tooltip;
     item.contextValue = v.contextValue;
     item.iconPath = new vscode.ThemeIcon(v.icon.id, v.icon.color ? new vscode.ThemeColor(v.icon.color) : undefined);
-    if (node.kind === 'run' && node.runDir) item.command = { command: 'finetune.openPanel', title: 'Open panel', arguments: [node] };
+    // No arguments: the tree redraws while runs train, and VS Code drops the arguments of items it redrew before the
+    // click arrived ("command not found"). The command reads the view's selection instead.
+    if (node.kind === 'run' && node.runDir) item.command = { command: 'finetune.openPanel', title: 'Open panel' };
     if (node.kind === 'experiment' && node.file) item.resourceUri = vscode.Uri.file(node.file);
     return item;
   }
