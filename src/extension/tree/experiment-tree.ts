@@ -7,8 +7,14 @@ export class ExperimentTreeProvider implements vscode.TreeDataProvider<TreeNode>
   readonly onDidChangeTreeData = this.changed.event;
   private roots: ExperimentNode[] = [];
 
+  private shown = '';
+
+  /** Redraws only when something visible changed: a redraw mid-click can lose the row a menu was opened on. */
   setRoots(roots: ReturnType<typeof buildTree>): void {
     this.roots = roots;
+    const shown = JSON.stringify(roots.map((e) => [viewOf(e), e.runs.map((r) => [viewOf(r), checkpointNodes(r).map(viewOf)])]));
+    if (shown === this.shown) return;
+    this.shown = shown;
     this.changed.fire(undefined);
   }
 

@@ -115,7 +115,11 @@ flow('flow 5: checkpoint diff: per-module change, frozen modules at zero, eval m
   await wb.showViewContainer('Fine-tune');
   const run = wb.treeRows(2, /completed/).first();
   await wb.expand(run);
-  await wb.contextMenu(wb.treeItem('step 31', 3).first(), 'Compare with…');
+  // The tree can redraw under the menu (a run just finished): open it again until the picker shows.
+  await waitUntil(async () => {
+    await wb.contextMenu(wb.treeItem('step 31', 3).first(), 'Compare with…');
+    return wb.quickInputBox.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false);
+  }, { what: '"Compare with…" to show its checkpoint picker' });
   await wb.quickPick('step 123');
 
   const panel = wb.webview();

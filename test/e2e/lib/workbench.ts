@@ -23,7 +23,7 @@ export class Workbench {
     return this.page.locator('.quick-input-widget');
   }
 
-  private get quickInputBox(): Locator {
+  get quickInputBox(): Locator {
     return this.page.locator('.quick-input-widget .quick-input-box input');
   }
 
