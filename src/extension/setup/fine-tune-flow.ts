@@ -4,8 +4,9 @@
 import * as path from 'node:path';
 import type { Inspection } from '../../cli/inspect.js';
 import type { Preview, Task } from '../../core/data/types.js';
-import { modelLayout, presetFreeze, trainableCount, type FreezePreset } from '../../core/freeze-presets.js';
-import { treeParams } from '../../core/module-tree.js';
+import type { Preset } from '../../contracts/model.js';
+import { treeParams, type ParamInfo } from '../../core/module-tree.js';
+import { findBlocks, findHead, globsFor, presetFrozen, trainableCount } from '../panel/freeze.js';
 
 export interface Step {
   title: string;
@@ -54,7 +55,14 @@ const TOTAL = 5;
 const BROWSE = Symbol('browse');
 const EPOCHS = 3;
 
+/** A freezing preset, as the panel's presets define it (one definition of head and blocks for both). */
+interface FreezePreset { kind: Preset; n?: number }
 type PresetChoice = { preset: FreezePreset; lr: number; label: string } | 'custom';
+
+/** The `freeze` globs of a preset. */
+function presetGlobs(params: ParamInfo[], preset: FreezePreset): string[] {
+  return globsFor(params, [], presetFrozen(params, preset.kind, preset.n));
+}
 
 const rel = (root: string, p: string) => path.relative(root, p) || '.';
 const count = (n: number) => n.toLocaleString('en-US');
@@ -135,26 +143,26 @@ async function chooseTask(p: Prompter, info: Inspection, preview: Preview): Prom
 
 async function choosePreset(p: Prompter, info: Inspection): Promise<PresetChoice | undefined> {
   const params = treeParams(info.tree);
-  const layout = modelLayout(info.tree);
+  const head = findHead(params), blocks = findBlocks(params);
   const share = (preset: FreezePreset) => {
-    const n = trainableCount(params, presetFreeze(info.tree, preset));
+    const n = trainableCount(params, presetFrozen(params, preset.kind, preset.n));
     return `${count(n)} of ${count(info.totalParams)} parameters trained (${((100 * n) / info.totalParams).toFixed(1)}%)`;
   };
   const items: PickItem<PresetChoice | 'blocks'>[] = [
-    { label: 'Train head only', description: share({ kind: 'head' }), detail: `Freeze everything but ${layout.head.join(', ') || 'the last module'}; AdamW lr 1e-3. Fast, and the safest first step.`, value: { preset: { kind: 'head' }, lr: 1e-3, label: 'head' } },
+    { label: 'Train head only', description: share({ kind: 'head' }), detail: `Freeze everything but ${head.join(', ') || 'the last module'}; AdamW lr 1e-3. Fast, and the safest first step.`, value: { preset: { kind: 'head' }, lr: 1e-3, label: 'head' } },
   ];
-  if (layout.blocks.length >= 2) {
-    items.push({ label: 'Last N blocks', description: `of ${layout.blocks.length} blocks`, detail: 'Train the head and the top blocks; earlier layers keep their general features. AdamW lr 2e-4.', value: 'blocks' });
+  if (blocks.length >= 2) {
+    items.push({ label: 'Last N blocks', description: `of ${blocks.length} blocks`, detail: 'Train the head and the top blocks; earlier layers keep their general features. AdamW lr 2e-4.', value: 'blocks' });
   }
   items.push(
-    { label: 'Full fine-tune', description: share({ kind: 'none' }), detail: 'Train every parameter with a low learning rate (AdamW lr 5e-5); watch for forgetting.', value: { preset: { kind: 'none' }, lr: 5e-5, label: 'full' } },
+    { label: 'Full fine-tune', description: share({ kind: 'all' }), detail: 'Train every parameter with a low learning rate (AdamW lr 5e-5); watch for forgetting.', value: { preset: { kind: 'all' }, lr: 5e-5, label: 'full' } },
     { label: 'Custom…', detail: 'Write the experiment file and open the panel to choose what to freeze.', value: 'custom' },
   );
   const choice = await p.pick({ title: 'Fine-tune model', step: 4, totalSteps: TOTAL, placeholder: 'What to train' }, items);
   if (choice !== 'blocks') return choice;
   const n = await p.pick({ title: 'Fine-tune model', step: 4, totalSteps: TOTAL, placeholder: 'How many of the last blocks to train' },
-    Array.from({ length: Math.min(layout.blocks.length, 6) }, (_, i) => ({
-      label: `Last ${i + 1} block${i ? 's' : ''}`, description: share({ kind: 'lastBlocks', n: i + 1 }), detail: layout.blocks.slice(-(i + 1)).join(', '), value: i + 1,
+    Array.from({ length: Math.min(blocks.length, 6) }, (_, i) => ({
+      label: `Last ${i + 1} block${i ? 's' : ''}`, description: share({ kind: 'lastBlocks', n: i + 1 }), detail: blocks.slice(-(i + 1)).join(', '), value: i + 1,
     })));
   return n === undefined ? undefined : { preset: { kind: 'lastBlocks', n }, lr: 2e-4, label: `last${n}` };
 }
@@ -225,7 +233,7 @@ export async function fineTuneFlow(p: Prompter, env: FlowEnv, given: { model?: s
   const custom = choice === 'custom';
   const spec = buildSpec({
     name, file, model: model.file, dataset: data.file, task, info: model.info, preview: data.preview,
-    freeze: custom ? [] : presetFreeze(model.info.tree, choice.preset), lr: custom ? 1e-4 : choice.lr,
+    freeze: custom ? [] : presetGlobs(treeParams(model.info.tree), choice.preset), lr: custom ? 1e-4 : choice.lr,
     batchSize: env.defaultBatchSize, runsDir: env.runsDir,
   });
   return { experimentFile: file, spec, custom };
