@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listCheckpoints } from '../../src/core/checkpoints/checkpoint.js';
 import { openDataset } from '../../src/core/data/index.js';
-import { PREDICTIONS_FILE, type SplitPredictions } from '../../src/core/experiment/predictions.js';
+import { predictClass, PREDICTIONS_FILE, type SplitPredictions } from '../../src/core/experiment/predictions.js';
 import { runExperiment } from '../../src/core/experiment/run.js';
 import { readMetrics } from '../../src/core/experiment/run-dir.js';
 import { parseExperiment } from '../../src/core/experiment/spec.js';
@@ -78,4 +78,16 @@ test('text rows carry a snippet of their text, at most 200 characters', async ()
     assert.ok(long.startsWith(batch.examples![0]!.slice(0, 199)) && batch.examples![0]!.endsWith('…'));
     assert.equal(batch.examples![1], 'short one');
   }
+});
+
+test('predictClass: argmax with softmax probability; a single-output binary classifier thresholds its probability or logit', () => {
+  const multi = predictClass([0, 2, 1, 5, 5, 0], 1, 3);
+  assert.equal(multi.index, 0); // first of the tied maxima
+  assert.ok(Math.abs(multi.probability - Math.exp(5) / (2 * Math.exp(5) + 1)) < 1e-12);
+  assert.deepEqual(predictClass([0.8, 0.3], 0, 1, 0.5), { index: 1, probability: 0.8 });
+  assert.ok(Math.abs(predictClass([0.8, 0.3], 1, 1, 0.5).probability - 0.7) < 1e-12);
+  const logit = predictClass([-2], 0, 1, 0);
+  assert.equal(logit.index, 0);
+  assert.ok(Math.abs(logit.probability - 1 / (1 + Math.exp(-2))) < 1e-12);
+  assert.equal(predictClass([0.1], 0, 1, 0).index, 1);
 });

@@ -16,16 +16,24 @@ export interface PredictionRow {
   example?: string;
 }
 export interface SplitPredictions { split: string; rows: PredictionRow[] }
-/** Takes one eval batch and the model's logits [B, classes] for it. */
+/** Takes one eval batch and the model's output [B, classes] for it (logits, or a binary classifier's one column). */
 export type PredictionRecorder = (batch: Batch, logits: ort.Tensor) => void;
 
-/** Index of the largest value of row `i` (the first one on ties) and its softmax probability, in doubles. */
-export function argmaxSoftmax(logits: ArrayLike<number>, i: number, classes: number): { index: number; probability: number } {
+/**
+ * The predicted class of row `i` and its probability, in doubles: the largest value (the first one on ties) and its
+ * softmax probability; or, for a single-output binary classifier (`threshold` set: 0.5 on a Sigmoid's probability, 0
+ * on a logit), class 1 above the threshold.
+ */
+export function predictClass(values: ArrayLike<number>, i: number, classes: number, threshold?: number): { index: number; probability: number } {
+  if (classes === 1 && threshold !== undefined) {
+    const p = threshold === 0 ? 1 / (1 + Math.exp(-values[i])) : values[i];
+    return values[i] > threshold ? { index: 1, probability: p } : { index: 0, probability: 1 - p };
+  }
   let best = 0;
-  for (let c = 1; c < classes; c++) if (logits[i * classes + c] > logits[i * classes + best]) best = c;
-  const max = logits[i * classes + best];
+  for (let c = 1; c < classes; c++) if (values[i * classes + c] > values[i * classes + best]) best = c;
+  const max = values[i * classes + best];
   let sum = 0;
-  for (let c = 0; c < classes; c++) sum += Math.exp(logits[i * classes + c] - max);
+  for (let c = 0; c < classes; c++) sum += Math.exp(values[i * classes + c] - max);
   return { index: best, probability: 1 / sum };
 }
 
@@ -37,8 +45,8 @@ export class EvalPredictions {
   private step = -1;
   private splits: SplitPredictions[] = [];
 
-  /** `enabled`: a classification run with at least one eval split. */
-  constructor(private readonly enabled: boolean) {}
+  /** `enabled`: a classification run with at least one eval split; `threshold`: see `predictClass`. */
+  constructor(private readonly enabled: boolean, private readonly threshold?: number) {}
 
   /** The recorder of the eval of `split` at `step`. */
   recorder(step: number, split: string): PredictionRecorder | undefined {
@@ -54,7 +62,7 @@ export class EvalPredictions {
       const data = logits.data as Float32Array;
       const labels = batch.labels.data as BigInt64Array;
       for (let i = 0; i < batch.size; i++) {
-        const { index, probability } = argmaxSoftmax(data, i, classes);
+        const { index, probability } = predictClass(data, i, classes, this.threshold);
         const example = batch.examples?.[i];
         rows.push({
           index: rows.length, label: labels ? Number(labels[i]) : null, prediction: index, confidence: probability,

@@ -18,7 +18,7 @@ import type { EvalMetric, RunEvent, RunSummary } from './events.js';
 import { validateGraph } from '../onnx/graph-check.js';
 import { createRunDir, forkRun, ioError, oneLine, pidAlive, readMetrics, RUN_FILES, RunWriter, truncateMetrics, type RunFs } from './run-dir.js';
 import type { ExperimentSpec } from './spec.js';
-import { EvalPredictions, type PredictionRecorder } from './predictions.js';
+import { EvalPredictions, predictClass, type PredictionRecorder } from './predictions.js';
 import { withRetentionMix } from './retention-mix.js';
 import { GradualUnfreeze } from './unfreeze.js';
 
@@ -71,19 +71,17 @@ async function evaluate(session: TrainingSession, source: BatchSource, batchSize
   return { loss: loss / n, accuracy: classification ? correct / n : undefined, examples: n };
 }
 
-function countCorrect(logits: Float32Array, dims: number[], batch: Batch, loss: LossChoice): number {
-  const classes = dims[dims.length - 1];
-  // One output column is a binary classifier: class 1 above the threshold (0.5 for a Sigmoid, 0 for a logit).
-  const threshold = classes === 1 && 'threshold' in loss ? loss.threshold : undefined;
+function countCorrect(output: Float32Array, dims: number[], batch: Batch, loss: LossChoice): number {
+  const classes = dims[dims.length - 1], threshold = thresholdOf(loss);
   let correct = 0;
   for (let i = 0; i < batch.size; i++) {
-    let best = 0;
-    if (threshold !== undefined) best = logits[i] > threshold ? 1 : 0;
-    for (let c = 1; c < classes; c++) if (logits[i * classes + c] > logits[i * classes + best]) best = c;
-    if (BigInt(best) === (batch.labels.data as BigInt64Array)[i]) correct++;
+    if (BigInt(predictClass(output, i, classes, threshold).index) === (batch.labels.data as BigInt64Array)[i]) correct++;
   }
   return correct;
 }
+
+/** A single-output binary classifier's threshold (see `predictClass`). */
+const thresholdOf = (loss: LossChoice) => ('threshold' in loss ? loss.threshold : undefined);
 
 /** Where a run continues: an existing run folder from one of its checkpoints (none: start over in it). */
 interface ResumePoint {
@@ -230,7 +228,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   reportBadRows();
 
   const classification = spec.task === 'classification';
-  const predictions = new EvalPredictions(classification && evalSets.length > 0);
+  const predictions = new EvalPredictions(classification && evalSets.length > 0, thresholdOf(session.loss));
   // The eval rows of the step they were last written at, so one step is never evaluated (and written) twice.
   let lastEval: { step: number; rows: EvalMetric[] } | undefined;
   if (resumedFrom !== undefined) {
