@@ -5,9 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunEvent } from '../../src/core/experiment/events.js';
 import { runExperiment } from '../../src/core/experiment/run.js';
-import { readMetrics } from '../../src/core/experiment/run-dir.js';
 import { parseExperiment } from '../../src/core/experiment/spec.js';
-import { FIXTURES } from '../helpers/fixtures.js';
+import { assertClose, evalLosses, FIXTURES, stepLosses } from '../helpers/fixtures.js';
 
 // test/fixtures/unfreeze: PyTorch's losses for gradual-unfreezing schedules (test/fixtures/generate/gradual_unfreeze.py).
 const DIR = path.join(FIXTURES, 'unfreeze');
@@ -22,8 +21,7 @@ interface Scenario {
 const expected = JSON.parse(fs.readFileSync(path.join(DIR, 'expected.json'), 'utf8')) as {
   model: string; batchSize: number; steps: number; train: string; eval: string; scenarios: Scenario[];
 };
-// fp32 torch against the fp32 engine: torch's own fp32-vs-fp64 difference on these runs is ≤ 1.1e-7.
-const REL = 2e-6;
+// fp32 torch against the fp32 engine, within assertClose's 2e-6 relative: torch's own fp32-vs-fp64 difference on these runs is ≤ 1.1e-7.
 
 function spec(s: Scenario, output: string, extra: Record<string, unknown> = {}) {
   return parseExperiment({
@@ -34,13 +32,6 @@ function spec(s: Scenario, output: string, extra: Record<string, unknown> = {}) 
 }
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ft-unfreeze-'));
-const stepLosses = (runDir: string) => readMetrics(runDir).filter((r) => r.split === undefined).map((r) => r.loss as number);
-const evalLosses = (runDir: string) => readMetrics(runDir).filter((r) => r.split === 'validation').map((r) => r.loss as number);
-
-function close(actual: number, want: number, what: string, rel = REL) {
-  const err = Math.abs(actual - want) / Math.abs(want);
-  assert.ok(err <= rel, `${what}: ${actual} vs PyTorch ${want} (relative error ${err.toExponential(2)})`);
-}
 
 for (const s of expected.scenarios) {
   test(`gradual unfreezing ${s.id}: every step's loss is PyTorch's, one recompile per stage`, async () => {
@@ -48,10 +39,10 @@ for (const s of expected.scenarios) {
     const summary = await runExperiment(spec(s, tmp()), { baseDir: DIR, onEvent: (e) => events.push(e) });
     const losses = stepLosses(summary.runDir);
     assert.equal(losses.length, expected.steps);
-    losses.forEach((l, i) => close(l, s.fp32.losses[i], `step ${i + 1} loss`));
+    losses.forEach((l, i) => assertClose(l, s.fp32.losses[i], `step ${i + 1} loss`));
     const [before, after] = evalLosses(summary.runDir);
-    close(before, s.fp32.evalLossBefore, 'eval loss before');
-    close(after, s.fp32.evalLossAfter, 'eval loss after');
+    assertClose(before, s.fp32.evalLossBefore, 'eval loss before');
+    assertClose(after, s.fp32.evalLossAfter, 'eval loss after');
 
     const thaws = events.filter((e): e is Extract<RunEvent, { type: 'unfreeze' }> => e.type === 'unfreeze');
     assert.deepEqual(thaws.map((e) => e.step), s.unfreeze.order.map((_, i) => s.unfreeze.every * (i + 1)).filter((n) => n < expected.steps));

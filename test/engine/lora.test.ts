@@ -9,14 +9,14 @@ import { checkpointDir, loadCheckpoint } from '../../src/core/checkpoints/checkp
 import { readSafetensors } from '../../src/core/checkpoints/safetensors.js';
 import type { RunEvent } from '../../src/core/experiment/events.js';
 import { runExperiment } from '../../src/core/experiment/run.js';
-import { readMetrics, RUN_FILES } from '../../src/core/experiment/run-dir.js';
+import { RUN_FILES } from '../../src/core/experiment/run-dir.js';
 import { parseExperiment } from '../../src/core/experiment/spec.js';
 import type { LoraSpec } from '../../src/core/lora/types.js';
 import { prepareModel } from '../../src/core/training-graph.js';
 import { loadModel, serializeModel } from '../../src/core/onnx/model.js';
 import { TrainingSession, type StepResult } from '../../src/core/session.js';
 import type { Feeds } from '../../src/core/training-graph.js';
-import { FIXTURES } from '../helpers/fixtures.js';
+import { assertClose, evalLosses, FIXTURES, stepLosses } from '../helpers/fixtures.js';
 
 // test/fixtures/lora: PyTorch's losses for LoRA on encoder3 (test/fixtures/generate/lora.py), adapters from a file.
 const DIR = path.join(FIXTURES, 'lora');
@@ -30,8 +30,7 @@ interface Scenario {
 const expected = JSON.parse(fs.readFileSync(path.join(DIR, 'expected.json'), 'utf8')) as {
   model: string; batchSize: number; steps: number; train: string; eval: string; scenarios: Scenario[];
 };
-// fp32 torch against the fp32 engine: torch's own fp32-vs-fp64 difference on these runs is ≤ 1.2e-7.
-const REL = 2e-6;
+// fp32 torch against the fp32 engine, within assertClose's 2e-6 relative: torch's own fp32-vs-fp64 difference on these runs is ≤ 1.2e-7.
 
 function spec(lora: object, optimizer: Record<string, unknown>, output: string, extra: Record<string, unknown> = {}) {
   return parseExperiment({
@@ -40,13 +39,6 @@ function spec(lora: object, optimizer: Record<string, unknown>, output: string, 
   });
 }
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ft-lora-'));
-const stepLosses = (runDir: string) => readMetrics(runDir).filter((r) => r.split === undefined).map((r) => r.loss as number);
-const evalLosses = (runDir: string) => readMetrics(runDir).filter((r) => r.split === 'validation').map((r) => r.loss as number);
-
-function close(actual: number, want: number, what: string, rel = REL) {
-  const err = Math.abs(actual - want) / Math.abs(want);
-  assert.ok(err <= rel, `${what}: ${actual} vs PyTorch ${want} (relative error ${err.toExponential(2)})`);
-}
 
 for (const s of expected.scenarios) {
   test(`LoRA ${s.id}: every step's loss is PyTorch's; checkpoints hold adapters only; exports merged + PEFT adapters`, async () => {
@@ -54,10 +46,10 @@ for (const s of expected.scenarios) {
     const summary = await runExperiment(spec(s.lora, s.optimizer, tmp()), { baseDir: DIR, onEvent: (e) => events.push(e) });
     const losses = stepLosses(summary.runDir);
     assert.equal(losses.length, expected.steps);
-    losses.forEach((l, i) => close(l, s.fp32.losses[i], `step ${i + 1} loss`));
+    losses.forEach((l, i) => assertClose(l, s.fp32.losses[i], `step ${i + 1} loss`));
     const [before, after] = evalLosses(summary.runDir);
-    close(before, s.fp32.evalLossBefore, 'eval loss before');
-    close(after, s.fp32.evalLossAfter, 'eval loss after');
+    assertClose(before, s.fp32.evalLossBefore, 'eval loss before');
+    assertClose(after, s.fp32.evalLossAfter, 'eval loss after');
     const start = events.find((e) => e.type === 'start') as Extract<RunEvent, { type: 'start' }>;
     assert.equal(start.trainableParams, s.trainableParams);
 
@@ -184,6 +176,6 @@ test('LoRA on the GPT-2-style causal LM (Conv1D weights [in, out] read by Gemm):
   }), { baseDir: DIR, onEvent: (e) => events.push(e) });
   const losses = stepLosses(summary.runDir);
   assert.equal(losses.length, g.steps);
-  losses.forEach((l, i) => close(l, g.fp32.losses[i], `step ${i + 1} loss`));
+  losses.forEach((l, i) => assertClose(l, g.fp32.losses[i], `step ${i + 1} loss`));
   assert.equal((events.find((e) => e.type === 'start') as Extract<RunEvent, { type: 'start' }>).trainableParams, g.trainableParams);
 });

@@ -8,9 +8,8 @@ import { MixedSource } from '../../src/core/data/mix.js';
 import type { RowsSource } from '../../src/core/data/batches.js';
 import type { RunEvent } from '../../src/core/experiment/events.js';
 import { runExperiment } from '../../src/core/experiment/run.js';
-import { readMetrics } from '../../src/core/experiment/run-dir.js';
 import { parseExperiment } from '../../src/core/experiment/spec.js';
-import { FIXTURES } from '../helpers/fixtures.js';
+import { FIXTURES, stepLosses } from '../helpers/fixtures.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ft-mix-'));
 
@@ -56,7 +55,6 @@ function spec(output: string, retention?: object) {
     batchSize: 8, steps: 6, shuffle: true, seed: 5, threads: 1, optimizer: { name: 'adamw', lr: 3e-3 }, output,
   });
 }
-const stepLosses = (runDir: string) => readMetrics(runDir).filter((r) => r.split === undefined).map((r) => r.loss as number);
 
 test('a run with retention.mix trains on the mixed rows and resumes on the same ones', async () => {
   const retention = { name: 'source', data: 'encoder.eval.jsonl', mix: 0.25 };

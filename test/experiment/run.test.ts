@@ -7,7 +7,7 @@ import { runExperiment } from '../../src/core/experiment/run.js';
 import { parseExperiment } from '../../src/core/experiment/spec.js';
 import { readMetrics, readRunState } from '../../src/core/experiment/run-dir.js';
 import { listCheckpoints } from '../../src/core/checkpoints/checkpoint.js';
-import { FIXTURES, manifest } from '../helpers/fixtures.js';
+import { FIXTURES, manifest, stepLosses } from '../helpers/fixtures.js';
 
 const encoder = manifest().find((m) => m.model === 'encoder')!;
 const scenario = encoder.scenarios.find((s) => s.id === 'adamw-full-sched-clip')!;
@@ -24,7 +24,6 @@ function spec(output: string, extra: Record<string, unknown> = {}) {
   });
 }
 
-const stepLosses = (runDir: string) => readMetrics(runDir).filter((r) => r.split === undefined).map((r) => r.loss as number);
 
 test('a run writes metrics.jsonl whose per-step losses are PyTorch\'s', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ft-run-'));

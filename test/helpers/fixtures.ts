@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import assert from 'node:assert/strict';
+import { readMetrics } from '../../src/core/experiment/run-dir.js';
 import { TrainingSession, type GroupSpec } from '../../src/core/session.js';
 import type { Task } from '../../src/core/training-graph.js';
 
@@ -44,6 +45,11 @@ export function rowsToFeeds(rows: Record<string, unknown>[]): Record<string, ort
 function shapeOf(v: unknown): number[] {
   return Array.isArray(v) ? [v.length, ...shapeOf(v[0])] : [];
 }
+
+/** A run folder's training losses, one per step, in order. */
+export const stepLosses = (runDir: string) => readMetrics(runDir).filter((r) => r.split === undefined).map((r) => r.loss as number);
+/** A run folder's eval losses on the validation split, in order. */
+export const evalLosses = (runDir: string) => readMetrics(runDir).filter((r) => r.split === 'validation').map((r) => r.loss as number);
 
 const REL_TOL = 2e-6;
 
