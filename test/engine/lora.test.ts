@@ -16,7 +16,7 @@ import { prepareModel } from '../../src/core/training-graph.js';
 import { loadModel, serializeModel } from '../../src/core/onnx/model.js';
 import { TrainingSession, type StepResult } from '../../src/core/session.js';
 import type { Feeds } from '../../src/core/training-graph.js';
-import { assertClose, evalLosses, FIXTURES, stepLosses } from '../helpers/fixtures.js';
+import { assertClose, assertRunMatches, FIXTURES, stepLosses } from '../helpers/fixtures.js';
 
 // test/fixtures/lora: PyTorch's losses for LoRA on encoder3 (test/fixtures/generate/lora.py), adapters from a file.
 const DIR = path.join(FIXTURES, 'lora');
@@ -44,12 +44,7 @@ for (const s of expected.scenarios) {
   test(`LoRA ${s.id}: every step's loss is PyTorch's; checkpoints hold adapters only; exports merged + PEFT adapters`, async () => {
     const events: RunEvent[] = [];
     const summary = await runExperiment(spec(s.lora, s.optimizer, tmp()), { baseDir: DIR, onEvent: (e) => events.push(e) });
-    const losses = stepLosses(summary.runDir);
-    assert.equal(losses.length, expected.steps);
-    losses.forEach((l, i) => assertClose(l, s.fp32.losses[i], `step ${i + 1} loss`));
-    const [before, after] = evalLosses(summary.runDir);
-    assertClose(before, s.fp32.evalLossBefore, 'eval loss before');
-    assertClose(after, s.fp32.evalLossAfter, 'eval loss after');
+    assertRunMatches(summary.runDir, s.fp32, expected.steps);
     const start = events.find((e) => e.type === 'start') as Extract<RunEvent, { type: 'start' }>;
     assert.equal(start.trainableParams, s.trainableParams);
 

@@ -58,6 +58,16 @@ export function assertClose(actual: number, expected: number, what: string, relT
   if (!(rel <= relTol)) throw new Error(`${what}: got ${actual}, PyTorch ${expected} (relative error ${rel.toExponential(2)})`);
 }
 
+/** A run folder's losses against PyTorch's fp32 reference: every step's, and the eval loss before and after. */
+export function assertRunMatches(runDir: string, fp32: Scenario['fp32'], steps: number): void {
+  const losses = stepLosses(runDir);
+  assert.equal(losses.length, steps);
+  losses.forEach((l, i) => assertClose(l, fp32.losses[i], `step ${i + 1} loss`));
+  const [before, after] = evalLosses(runDir);
+  assertClose(before, fp32.evalLossBefore, 'eval loss before');
+  assertClose(after, fp32.evalLossAfter, 'eval loss after');
+}
+
 /** Mean over examples for classification; for causal-lm, the mean over predicted tokens (weights = kept targets). */
 export async function evalLoss(session: TrainingSession, task: Task, rows: Record<string, unknown>[], batchSize: number): Promise<number> {
   let total = 0, weight = 0;
