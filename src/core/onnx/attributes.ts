@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import {
-  AttributeProtoSchema, AttributeProto_AttributeType as AT, type AttributeProto, type NodeProto, type TensorProto,
+  AttributeProtoSchema, AttributeProto_AttributeType as AT, type AttributeProto, type GraphProto, type NodeProto,
+  type TensorProto,
 } from 'onnx-buf';
 
 /** Marks a number as a FLOAT attribute (plain numbers become INT attributes). */
@@ -9,7 +10,7 @@ export class Fs { constructor(readonly values: number[]) {} }
 export const f = (v: number) => new F(v);
 export const fs = (v: number[]) => new Fs(v);
 
-export type AttrValue = number | number[] | string | F | Fs | TensorProto;
+export type AttrValue = number | number[] | string | F | Fs | TensorProto | GraphProto;
 export type Attrs = Record<string, AttrValue | undefined>;
 
 export function makeAttribute(name: string, v: AttrValue): AttributeProto {
@@ -18,6 +19,7 @@ export function makeAttribute(name: string, v: AttrValue): AttributeProto {
   if (Array.isArray(v)) return create(AttributeProtoSchema, { name, type: AT.INTS, ints: v.map(BigInt) });
   if (v instanceof F) return create(AttributeProtoSchema, { name, type: AT.FLOAT, f: v.value });
   if (v instanceof Fs) return create(AttributeProtoSchema, { name, type: AT.FLOATS, floats: v.values });
+  if (v.$typeName === 'onnx.GraphProto') return create(AttributeProtoSchema, { name, type: AT.GRAPH, g: v });
   return create(AttributeProtoSchema, { name, type: AT.TENSOR, t: v });
 }
 
