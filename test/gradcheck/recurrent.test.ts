@@ -2,9 +2,11 @@
 // outputs. onnxruntime has float32 kernels only, so each case checks onnxruntime's forward against a float64 one
 // (reference-recurrent.ts) and the float32 rule against central differences of that forward. `probe` runs the shape
 // probe with another sequence length and batch: the rule must take both at run time.
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gradcheck, node, rand, type GraphCase, type Spec } from '../helpers/gradcheck.js';
+import { frozen, gradcheck, ints32, node, rand, type GraphCase, type Spec } from '../helpers/gradcheck.js';
 import { recurrentForward } from '../helpers/reference-recurrent.js';
+import { f, type Attrs } from '../../src/core/onnx/attributes.js';
 
 const T = 3, B = 2, I = 3, H = 2;
 
@@ -66,3 +68,13 @@ test('LSTM whose Y output the model leaves out (the rule recomputes it), on a GR
     return [recurrentForward('LSTM', [gys, x.lw, x.lr, x.lb], { hiddenSize: H, direction: 'bidirectional' })[1]];
   },
 }));
+
+test('LSTM/GRU forms the rule does not cover are refused naming the node: clip, sequence_lens, peepholes', async () => {
+  const lstm = (extra: Record<string, Spec>, inputs: string[], attrs: Attrs = {}) => gradcheck({
+    nodes: [node('LSTM', inputs, ['y'], { hidden_size: H, ...attrs })],
+    inputs: { x: rand(T, B, I), w: rand(1, 4 * H, I), r: rand(1, 4 * H, H), ...extra }, outputs: ['y'], dtype: 'float',
+  });
+  await assert.rejects(lstm({}, ['x', 'w', 'r'], { clip: f(0.5) }), /cannot differentiate LSTM node 'LSTM_y': clip is not supported/);
+  await assert.rejects(lstm({ seq: ints32([T, T - 1]) }, ['x', 'w', 'r', '', 'seq']), /LSTM node 'LSTM_y': a sequence_lens input .* is not supported/);
+  await assert.rejects(lstm({ p: frozen(rand(1, 3 * H)) }, ['x', 'w', 'r', '', '', '', '', 'p']), /LSTM node 'LSTM_y': peephole weights .* are not supported/);
+});
