@@ -49,6 +49,11 @@ const MUTANTS = [
   { id: 'grad-gather-scale', file: 'src/core/autodiff/rules/indexing.ts', tests: ['gradcheck/indexing'],
     find: "return [e.op('ScatterND', [zeros, idx, g], { reduction: 'add' })];",
     replace: "return [e.op('ScatterND', [zeros, idx, e.mul(g, c.scalar(1.005, g))], { reduction: 'add' })];" },
+  { id: 'grad-lstm-cell-carry-scale', file: 'src/core/autodiff/rules/recurrent.ts', tests: ['gradcheck/recurrent'],
+    find: 'return { states: [matmul(b, dzt, f.r), b.mul(dc, ft)], outputs: [dzt] };',
+    replace: 'return { states: [matmul(b, dzt, f.r), b.mul(b.mul(dc, ft), c.scalar(1.005))], outputs: [dzt] };' },
+  { id: 'grad-gru-reset-gate-scale', file: 'src/core/autodiff/rules/recurrent.ts', tests: ['gradcheck/recurrent', 'producers/trajectories'],
+    find: 'const rq = e.mul(q, e.mul(nh, dsig(r)));', replace: 'const rq = e.mul(q, e.mul(nh, e.mul(dsig(r), c.scalar(1.005))));' },
   { id: 'grad-transpose-perm-not-inverted', file: 'src/core/autodiff/rules/shape.ts', tests: ['gradcheck/shape'],
     find: 'return [c.e.transpose(c.gradOut(), inversePerm(perm))];', replace: 'return [c.e.transpose(c.gradOut(), perm)];' },
 

@@ -2,6 +2,7 @@ import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import ort from 'onnxruntime-node';
 import type { Batch, HostTensor } from './data/types.js';
+import { initialStateInputs, withZeroStates } from './initial-states.js';
 import { matchesAny, parameterInfos, type ParamInfo } from './module-tree.js';
 import { UserError } from './onnx/errors.js';
 import { loadModel, saveModel, serializeModel } from './onnx/model.js';
@@ -79,6 +80,8 @@ export class TrainingSession {
   private microSteps = 0;
   private readonly optimizer?: Optimizer;
   private readonly thawed: string[];
+  /** Initial-state inputs of LSTM/GRU nodes, fed zeros when a batch has none (see initial-states.ts). */
+  private states = new Map<string, (number | string)[]>();
   /** The adapters the graph carries, when training LoRA. */
   lora?: LoraInjection;
 
@@ -139,8 +142,11 @@ export class TrainingSession {
     if (params.some((p) => p.dims.length > 0) && trainable.length === 0) {
       throw new UserError(`every parameter is frozen by ${JSON.stringify(opts.freeze ?? [])}: nothing to train`);
     }
-    const { compiled, trainSession, evalSession } = await compileSessions(prepared, trainable, sample, opts);
-    const session = new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts);
+    const states = initialStateInputs(prepared.graph!);
+    const full = withZeroStates(states, sample);
+    const { compiled, trainSession, evalSession } = await compileSessions(prepared, trainable, full, opts);
+    const session = new TrainingSession(prepared, compiled, trainSession, evalSession, full, opts);
+    session.states = states;
     session.loadNotes = loadNotes;
     if (compiled.viaWhere.length) loadNotes.push(`data-dependent If trained through the branch taken (both branches computed): ${compiled.viaWhere.join(', ')}`);
     session.lora = lora?.lora;
@@ -178,7 +184,7 @@ export class TrainingSession {
   }
 
   private feedsFor(session: ort.InferenceSession, data: Feeds): Feeds {
-    const feeds = { ...data, ...this.paramFeeds() };
+    const feeds = { ...withZeroStates(this.states, data), ...this.paramFeeds() };
     const out: Feeds = {};
     for (const name of session.inputNames) {
       if (!feeds[name]) throw new UserError(`the batch has no value for model input '${name}'`);

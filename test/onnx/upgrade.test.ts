@@ -59,6 +59,8 @@ const cases: Case[] = [
   { op: 'ReduceSum', opset: 11, shape: [2, 3, 4], attrs: { axes: [1], keepdims: 0 } },
   { op: 'Split', opset: 11, shape: [2, 3], attrs: { axis: 1, split: [1, 2] }, outputs: 2 },
   { op: 'Slice', opset: 9, shape: [4, 5], attrs: { starts: [1, 0], ends: [3, 4], axes: [0, 1] } },
+  // x[:, -1:] as PyTorch exports it at opset 9: ends INT64_MAX.
+  { op: 'Slice', opset: 9, shape: [4, 5], attrs: { starts: [-1], ends: [2 ** 63], axes: [1] } },
   { op: 'Clip', opset: 10, shape: [3, 4], attrs: { min: f(-1), max: f(0.5) } },
   { op: 'Pad', opset: 10, shape: [2, 3], attrs: { pads: [0, 1, 1, 2], value: f(0.25) } },
   { op: 'Pad', opset: 10, shape: [1, 2, 3], attrs: { pads: [0, 0, 1, 0, 0, 2], mode: 'reflect' } },

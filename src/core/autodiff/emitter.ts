@@ -1,7 +1,8 @@
 import { create } from '@bufbuild/protobuf';
-import { NodeProtoSchema, type NodeProto, type TensorProto } from 'onnx-buf';
+import { GraphProtoSchema, NodeProtoSchema, type NodeProto, type TensorProto } from 'onnx-buf';
 import { makeAttributes, type Attrs } from '../onnx/attributes.js';
 import { DT, makeTensor, zerosTensor } from '../onnx/tensor.js';
+import { makeValueInfo } from '../onnx/value-info.js';
 
 /**
  * Appends ONNX nodes with fresh names and hides opset differences (axes as attribute or input).
@@ -14,7 +15,7 @@ export class Emitter {
   private readonly constCache = new Map<string, string>();
   private readonly shapeCache = new Map<string, string>();
 
-  constructor(readonly opset: number, private readonly prefix = 'grad') {}
+  constructor(readonly opset: number, readonly prefix = 'grad') {}
 
   fresh(hint: string): string {
     return `${this.prefix}/${hint}_${this.counter++}`;
@@ -26,6 +27,13 @@ export class Emitter {
     this.nodes.push(create(NodeProtoSchema, {
       opType, domain, name: outputs[0] + '_node', input: inputs, output: outputs, attribute: makeAttributes(attrs),
     }));
+    return outputs;
+  }
+
+  /** A copy of a forward node (same inputs and attributes) with fresh names for all its outputs. */
+  recompute(node: NodeProto): string[] {
+    const outputs = node.output.map(() => this.fresh(node.opType));
+    this.nodes.push(create(NodeProtoSchema, { ...node, name: outputs[0] + '_node', output: outputs }));
     return outputs;
   }
 
@@ -108,5 +116,33 @@ export class Emitter {
   /** A tensor of zeros shaped like `like` (of the given float type). */
   zerosLike(like: string, dataType: number): string {
     return this.op('ConstantOfShape', [this.shape(like)], { value: zerosTensor(dataType) });
+  }
+
+  /**
+   * A Scan over axis 0 of `xs` (from the last step to the first when `reverse`, outputs stacked in step order).
+   * `step` builds the body with its own emitter: from the states and one slice of each x, the new states and the
+   * per-step outputs. Returns the final states, then the stacked outputs. States and steps are of float type
+   * `dtype` and rank `rank`.
+   */
+  scan(
+    states: string[], xs: string[], dtype: number, rank: number, reverse: boolean,
+    step: (b: Emitter, states: string[], xs: string[]) => { states: string[]; outputs: string[] },
+  ): string[] {
+    const b = new Emitter(this.opset, this.fresh('scan'));
+    const inputs = [...states, ...xs].map(() => b.fresh('in'));
+    const built = step(b, inputs.slice(0, states.length), inputs.slice(states.length));
+    // A body output must be a value of its own (not a body input or one listed twice).
+    const outputs = [...built.states, ...built.outputs].map((o) => b.op('Identity', [o]));
+    // onnxruntime wants a shape on every body output; the dims stay symbolic (batch and sizes vary per run).
+    const declare = (n: string) => makeValueInfo(n, dtype, Array.from({ length: rank }, (_, i) => `${n}_d${i}`));
+    const body = create(GraphProtoSchema, {
+      name: b.prefix, node: b.nodes, initializer: b.initializers,
+      input: inputs.map(declare), output: outputs.map(declare),
+    });
+    const directions = (n: number) => new Array(n).fill(reverse ? 1 : 0);
+    return this.opN('Scan', [...states, ...xs], states.length + built.outputs.length, {
+      body, num_scan_inputs: xs.length, scan_input_directions: directions(xs.length),
+      scan_output_directions: directions(built.outputs.length),
+    });
   }
 }

@@ -21,6 +21,7 @@ import type { ExperimentSpec } from './spec.js';
 import { EvalPredictions, predictClass, type PredictionRecorder } from './predictions.js';
 import { withRetentionMix } from './retention-mix.js';
 import { GradualUnfreeze } from './unfreeze.js';
+import { initialStateInputs } from '../initial-states.js';
 
 export interface RunOptions {
   /** Directory the spec's relative paths start from (the experiment file's folder). */
@@ -43,10 +44,13 @@ export interface RunOptions {
   experimentFile?: string;
 }
 
-/** Graph inputs that are fed data (not initializers), with the types the data layer produces. */
+/**
+ * Graph inputs that are fed data (not initializers), with the types the data layer produces. LSTM/GRU initial
+ * states are not: the session feeds them zeros, as PyTorch starts without them (see initial-states.ts).
+ */
 export function modelInputs(model: ModelProto): ModelInput[] {
-  const inits = new Set(model.graph!.initializer.map((t) => t.name));
-  return model.graph!.input.filter((i) => !inits.has(i.name)).map((i) => {
+  const skip = new Set([...model.graph!.initializer.map((t) => t.name), ...initialStateInputs(model.graph!).keys()]);
+  return model.graph!.input.filter((i) => !skip.has(i.name)).map((i) => {
     const v = readValueInfo(i);
     return { name: i.name, type: v?.elemType === DT.INT64 || v?.elemType === DT.INT32 ? 'int64' : 'float32', dims: v?.dims ?? [] };
   });

@@ -1,8 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { ValueInfoProtoSchema, type ValueInfoProto } from 'onnx-buf';
 
-/** A tensor-typed ValueInfo; string dims become symbolic (dim_param). */
-export function makeValueInfo(name: string, elemType: number, dims: (number | string)[]): ValueInfoProto {
+/** A tensor-typed ValueInfo; string dims become symbolic (dim_param); no dims: shape unknown. */
+export function makeValueInfo(name: string, elemType: number, dims?: (number | string)[]): ValueInfoProto {
   return create(ValueInfoProtoSchema, {
     name,
     type: {
@@ -10,7 +10,7 @@ export function makeValueInfo(name: string, elemType: number, dims: (number | st
         case: 'tensorType',
         value: {
           elemType,
-          shape: {
+          shape: dims && {
             dim: dims.map((d) => ({ value: typeof d === 'number' && d >= 0 ? { case: 'dimValue' as const, value: BigInt(d) } : { case: 'dimParam' as const, value: String(d) } })),
           },
         },

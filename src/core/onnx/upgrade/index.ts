@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { NodeProtoSchema, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
-import { attrFloat, attrInt, attrInts, attrString, makeAttributes, type Attrs } from '../attributes.js';
+import { attrFloat, attrInt, attrInts, attrString, makeAttributes, toInt64, type Attrs } from '../attributes.js';
 import { UserError } from '../errors.js';
 import { makeTensor } from '../tensor.js';
 import { readValueInfo } from '../value-info.js';
@@ -24,7 +24,8 @@ class Upgrader {
   fresh(hint: string): string { return `upgrade/${hint}_${this.counter++}`; }
   i64(values: number[], dims = [values.length]): string {
     const name = this.fresh('const');
-    this.initializers.push(makeTensor(name, dims, BigInt64Array.from(values.map(BigInt))));
+    // Attributes read as numbers round INT64_MAX up to 2^63, which BigInt64Array would wrap to INT64_MIN.
+    this.initializers.push(makeTensor(name, dims, BigInt64Array.from(values.map(toInt64))));
     return name;
   }
   f32(value: number): string {
