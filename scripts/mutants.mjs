@@ -4,7 +4,7 @@
 //   npm run test:mutants                  # every mutant (about 10 minutes on 2 cores)
 //   node scripts/mutants.mjs adamw- lr-   # only mutants whose id contains one of the arguments
 //
-// The scratch copy (src, test, scripts and configs; node_modules and examples symlinked) is compiled once with tsc;
+// The scratch copy (src, test, scripts, webview-ui and configs; node_modules and examples symlinked) is compiled once with tsc;
 // each mutant then edits one line of the compiled JavaScript of its source file. `find` is the code as tsc emits it
 // (TypeScript's non-null `!` and type annotations removed, one-line ifs split); it must occur exactly once in both the .ts source and
 // its .js output, so a mutant that no longer matches the code fails loudly instead of silently testing nothing.
@@ -108,7 +108,7 @@ function count(haystack, needle) {
 
 function scratchCopy() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-mutants-'));
-  for (const entry of ['src', 'test', 'scripts']) fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+  for (const entry of ['src', 'test', 'scripts', 'webview-ui']) fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   for (const file of ['tsconfig.json', 'package.json']) fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
   for (const link of ['node_modules', 'examples']) fs.symlinkSync(path.join(ROOT, link), path.join(dir, link));
   return dir;
