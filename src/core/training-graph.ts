@@ -4,7 +4,7 @@ import {
   type GraphProto, type ModelProto, type NodeProto, type TensorProto,
 } from 'onnx-buf';
 import ort from 'onnxruntime-node';
-import { buildBackward, valuesRequiringGrad } from './autodiff/backward.js';
+import { buildBackward, gradientStops, valuesRequiringGrad } from './autodiff/backward.js';
 import { Emitter } from './autodiff/emitter.js';
 import type { ValueInfo } from './autodiff/rule.js';
 import { UserError } from './onnx/errors.js';
@@ -285,7 +285,17 @@ function fixedBatchInputs(graph: GraphProto, sample: Feeds): string[] {
 }
 
 /** Why nothing would train: said before step 1 rather than running a no-op to "completed". */
-function noParameterReason(graph: GraphProto, prediction: string, asked: number): string {
+function noParameterReason(graph: GraphProto, prediction: string, asked: number, stops: NodeProto[], info: Map<string, ValueInfo>): string {
+  if (stops.length) {
+    const named = stops.slice(0, 3).map((n) => {
+      const out = info.get(n.output[0])?.dtype;
+      const type = out !== undefined && !isFloatType(out) ? ` (${(DT[out] ?? String(out)).toLowerCase()} output)` : '';
+      return `${n.opType} node '${n.name || n.output[0]}'${type}`;
+    });
+    const more = stops.length > 3 ? ` and ${stops.length - 3} more` : '';
+    return `the loss does not depend on any trainable parameter through differentiable ops: gradient stops at ${named.join(', ')}${more}`
+      + ` (no gradient flows back through ${stops.length > 1 ? 'them' : 'it'}); set "modelOutput" to a value before it`;
+  }
   const producers = new Map<string, NodeProto>();
   for (const n of graph.node) for (const o of n.output) producers.set(o, n);
   // The nearest control-flow node upstream of the prediction (breadth first).
@@ -362,7 +372,10 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const backward = buildBackward(graph, { loss: LOSS, wrt: opts.trainable, info, opset });
   const params = opts.trainable.filter((p) => backward.grads.has(p) && reachable.has(p));
   const noGradient = opts.trainable.filter((p) => !params.includes(p));
-  if (params.length === 0) throw new UserError(noParameterReason(prepared.graph!, prediction, opts.trainable.length));
+  if (params.length === 0) {
+    const stops = gradientStops(graph, wanted, info, LOSS);
+    throw new UserError(noParameterReason(prepared.graph!, prediction, opts.trainable.length, stops, info));
+  }
 
   const evalModel = clone(ModelProtoSchema, base);
   evalModel.graph!.output = [makeValueInfo(LOSS, DT.FLOAT, []), graph.output.find((o) => o.name === prediction)!];
