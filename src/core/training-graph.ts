@@ -266,7 +266,7 @@ export function checkLabelRange(labels: ort.Tensor | undefined, classes: number 
   const data = labels.data as BigInt64Array;
   for (let i = 0; i < data.length; i++) {
     if (data[i] < 0n || data[i] >= BigInt(classes)) {
-      throw new UserError(`label ${data[i]} (row ${i + 1} of the batch) is not a class of output '${prediction}', which has ${classes} (0–${classes - 1}); check the label column or modelOutput`);
+      throw new UserError(`label ${data[i]} (row ${i + 1} of the batch) is not a class of output '${prediction}', which has ${classes} (0–${classes - 1}; integer labels are output indices); check the label column or modelOutput, or list the labels in data.labels in output order`);
     }
   }
 }

@@ -22,8 +22,6 @@ export interface Plan {
   labelKind: LabelKind;
   /** The column whose values become class ids (classification). */
   labelColumn?: string;
-  /** Integer labels are class ids as they are (pre-tokenized data is already in the model's terms). */
-  identityLabels: boolean;
   /** Cheap checks made while a file is scanned: why the row is unusable, or undefined. */
   check(row: Row): string | undefined;
   /** Regression target(s) of a checked row. */
@@ -74,7 +72,7 @@ export function makePlan(table: Table, sample: Row[], spec: DataSpec, opts: Open
     return labelKind === 'target' ? toNumber(vals[0])! : vals.flat().map((v) => toNumber(v)!);
   };
 
-  const base = { labelKind, labelColumn, identityLabels: pretokenized, target };
+  const base = { labelKind, labelColumn, target };
   const finalRoles = (used: string[]) =>
     roles.map((c) => ({ name: c.name, role: used.includes(c.name) || ['label', 'target'].includes(c.role) ? c.role : 'ignore' } as ColumnInfo));
   const labelCols = [...(labelColumn ? [labelColumn] : []), ...targets];

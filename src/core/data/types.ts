@@ -110,6 +110,8 @@ export interface OpenOptions {
   modelPath?: string;
   inputs: ModelInput[];
   task: Task;
+  /** The model's class names (modelLabelNames): collected labels map onto them (see LabelMap.finish). */
+  modelLabels?: string[];
 }
 
 export type Cell = string | number | null;

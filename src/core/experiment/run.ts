@@ -10,6 +10,7 @@ import type { Batch, BatchSource, ModelInput } from '../data/types.js';
 import { UserError } from '../onnx/errors.js';
 import { exportWarnings } from '../onnx/lint.js';
 import { loadModel } from '../onnx/model.js';
+import { modelLabelNames } from '../model-labels.js';
 import { DT } from '../onnx/tensor.js';
 import { readValueInfo } from '../onnx/value-info.js';
 import { batchFeeds, TrainingSession } from '../session.js';
@@ -130,7 +131,9 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   // A row that fails only once a batch reads it (a corrupt image) is skipped unless the experiment says otherwise:
   // a run should not die at step 900 for one bad file.
   const onBadRow = spec.data.onBadRow ?? 'skip';
-  const dataset = await openDataset({ ...spec.data, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task });
+  // String labels map onto the class names the model carries (an integer label is an output index either way).
+  const modelLabels = spec.task === 'classification' && !spec.data.labels ? modelLabelNames(model) : undefined;
+  const dataset = await openDataset({ ...spec.data, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task, modelLabels });
   const retention = spec.retention
     ? (await openDataset({ train: spec.retention.data, labels: dataset.labels, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task })).splits.train
     : undefined;
@@ -141,7 +144,8 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
 
   const accumulation = spec.gradientAccumulation;
   // Warnings found while setting up are told after the 'start' event, like every other message of the run.
-  const warnings: string[] = [];
+  const warnings: string[] = [], notes: string[] = [];
+  if (modelLabels && dataset.labels === modelLabels) notes.push(`labels mapped onto the model's class names (${modelLabels.length}: ${modelLabels.slice(0, 10).join(', ')}${modelLabels.length > 10 ? ', …' : ''})`);
   const batchSize = trainBatchSize(train.size, spec.batchSize, accumulation, (message) => warnings.push(message));
   const stepsPerEpoch = Math.max(1, Math.floor(train.size / (batchSize * accumulation)));
   const totalSteps = spec.steps ?? Math.max(1, Math.round((spec.epochs ?? 1) * stepsPerEpoch));
@@ -216,7 +220,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const frozen = session.parameters.filter((p) => !session.trainable.some((t) => t.name === p.name)).map((p) => p.name);
   emit({ type: 'start', runDir, pid: process.pid, totalSteps, trainableParams, totalParams, frozen, resumedFrom });
   for (const message of [...warnings, ...exportWarnings(model)]) emit({ type: 'log', level: 'warn', message });
-  for (const message of session.loadNotes) emit({ type: 'log', level: 'info', message });
+  for (const message of [...session.loadNotes, ...notes]) emit({ type: 'log', level: 'info', message });
   emit({ type: 'log', level: 'info', message: `loss: ${session.loss.note}` });
   if (session.noGradient.length) emit({ type: 'log', level: 'warn', message: `parameters that do not affect the loss stay frozen: ${session.noGradient.join(', ')}` });
   let reportedBad = 0;
