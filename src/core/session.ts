@@ -9,7 +9,8 @@ import { DT, makeTensor, numel, tensorValues } from './onnx/tensor.js';
 import { clipGradNorm, createOptimizer, gradNorm, lrAt } from './optim/index.js';
 import type { Optimizer, OptimizerSpec, ParamGroup, TrainParam } from './optim/types.js';
 import type { Tensor } from './checkpoints/safetensors.js';
-import { adapterTensors, mergeLora } from './lora/merge.js';
+import { adapterTensors, mergedWeights, mergeLora } from './lora/merge.js';
+import { normalizedExportNote, originalWithValues } from './original-form.js';
 import { applyLora, loraTrainable, type LoraOptions } from './lora/setup.js';
 import type { LoraInjection } from './lora/types.js';
 import { checkLabelRange, compileTraining, LABELS, LOSS, prepareModel, type Feeds, type LossChoice, type Task, type TrainingModels } from './training-graph.js';
@@ -72,6 +73,8 @@ export class TrainingSession {
   loss!: LossChoice;
   /** What loading changed to read the file (opset upgrade, Constant weights, folded If, relaxed batch). */
   loadNotes: string[] = [];
+  /** The model as given, before prepareModel: what the export writes the trained values into. */
+  private original!: ModelProto;
   step = 0;
   private buffer = new Float32Array(0);
   private gradBuffer = new Float32Array(0);
@@ -131,7 +134,8 @@ export class TrainingSession {
   static async create(model: string | ModelProto, sample: Feeds, opts: SessionOptions): Promise<TrainingSession> {
     const source = typeof model === 'string' ? model : 'model';
     const loadNotes: string[] = [];
-    let prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source, loadNotes);
+    const original = typeof model === 'string' ? loadModel(model) : model;
+    let prepared = prepareModel(original, source, loadNotes);
     const lora = opts.lora && (await applyLora(prepared, opts.lora));
     if (lora) prepared = lora.model;
     const params = parameterInfos(prepared.graph!);
@@ -142,6 +146,7 @@ export class TrainingSession {
     const { compiled, trainSession, evalSession } = await compileSessions(prepared, trainable, sample, opts);
     const session = new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts);
     session.loadNotes = loadNotes;
+    session.original = original;
     if (compiled.viaWhere.length) loadNotes.push(`data-dependent If trained through the branch taken (both branches computed): ${compiled.viaWhere.join(', ')}`);
     session.lora = lora?.lora;
     return session;
@@ -310,14 +315,35 @@ export class TrainingSession {
     return m;
   }
 
-  /** Writes the fine-tuned model for a plain InferenceSession (large tensors to `<file>.data` when asked). */
-  async exportModelForInference(file: string, opts: { externalDataThreshold?: number; metadata?: Record<string, string> } = {}): Promise<void> {
-    const m = this.inferenceModel();
+  /** The trained values as the prepared graph names them, LoRA adapters folded into their base weights. */
+  private trainedValues(): Map<string, Float32Array> {
+    const values = new Map(this.trainable.map((p) => [p.name, p.data]));
+    if (!this.lora) return values;
+    const inits = new Map(this.prepared.graph!.initializer.map((t) => [t.name, t]));
+    const merged = mergedWeights(this.lora, (n) => values.get(n) ?? (tensorValues(inits.get(n)!) as Float32Array));
+    for (const t of this.lora.targets) {
+      values.delete(t.a);
+      values.delete(t.b);
+    }
+    for (const [name, w] of merged) values.set(name, w);
+    return values;
+  }
+
+  /**
+   * Writes the fine-tuned model for a plain InferenceSession (large tensors to `<file>.data` when asked): the
+   * original graph as given (opset, nodes, every output, control flow, Constant nodes) with the trained values where
+   * each came from. When a value has no place there, the normalized graph instead, and the returned note says so.
+   */
+  async exportModelForInference(file: string, opts: { externalDataThreshold?: number; metadata?: Record<string, string> } = {}): Promise<string | undefined> {
+    const restored = originalWithValues(this.original, this.prepared.graph!, this.trainedValues());
+    const note = restored.unplaced.length ? normalizedExportNote(restored.unplaced) : undefined;
+    const m = note ? this.inferenceModel() : restored.model;
     for (const [key, value] of Object.entries(opts.metadata ?? {})) {
       m.metadataProps = m.metadataProps.filter((p) => p.key !== key);
       m.metadataProps.push({ $typeName: 'onnx.StringStringEntryProto', key, value });
     }
     await saveModel(m, file, { externalDataThreshold: opts.externalDataThreshold });
+    return note;
   }
 
   async release(): Promise<void> {

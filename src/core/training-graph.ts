@@ -86,11 +86,20 @@ function retieTransposedCopies(graph: GraphProto): void {
     const src = named.find((s) => s.dataType === t.dataType && s.dims[0] === t.dims[1] && s.dims[1] === t.dims[0] && isTransposeOf(valuesOf(t), valuesOf(s), s));
     if (!src) return true;
     tied.push(create(NodeProtoSchema, {
-      opType: 'Transpose', name: `${t.name}/tied`, input: [src.name], output: [t.name], attribute: makeAttributes({ perm: [1, 0] }),
+      opType: 'Transpose', name: `${t.name}${TIED}`, input: [src.name], output: [t.name], attribute: makeAttributes({ perm: [1, 0] }),
     }));
     return false;
   });
   graph.node.unshift(...tied);
+}
+
+const TIED = '/tied';
+
+/** The copies retieTransposedCopies made `Transpose(source)`: copy name → source name. */
+export function tiedCopies(prepared: GraphProto): Map<string, string> {
+  const tied = new Map<string, string>();
+  for (const n of prepared.node) if (n.opType === 'Transpose' && n.name === `${n.output[0]}${TIED}`) tied.set(n.output[0], n.input[0]);
+  return tied;
 }
 
 /** t == sᵀ element for element (s is [r, c]), and s is not one repeated value. */

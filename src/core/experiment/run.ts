@@ -325,9 +325,10 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     let exported: string | undefined;
     if (completed) {
       exported = path.join(runDir, RUN_FILES.model);
-      await session.exportModelForInference(exported, { metadata: labels ? { labels: JSON.stringify(labels) } : {} }).catch((e) => {
+      const note = await session.exportModelForInference(exported, { metadata: labels ? { labels: JSON.stringify(labels) } : {} }).catch((e) => {
         throw ioError(e, exported!);
       });
+      if (note) emit({ type: 'log', level: 'warn', message: note });
       if (session.lora) await writeSafetensors(path.join(runDir, RUN_FILES.adapters), session.loraAdapters()).catch((e) => { throw ioError(e, runDir); });
     }
     const summary: RunSummary = {
