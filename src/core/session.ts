@@ -73,8 +73,8 @@ export class TrainingSession {
   loss!: LossChoice;
   /** What loading changed to read the file (opset upgrade, Constant weights, folded If, relaxed batch). */
   loadNotes: string[] = [];
-  /** The model as given, before prepareModel: what the export writes the trained values into. */
-  private original!: ModelProto;
+  /** The model as given (a path is read again when exporting, not held), before prepareModel: what the export writes into. */
+  private original!: string | ModelProto;
   step = 0;
   private buffer = new Float32Array(0);
   private gradBuffer = new Float32Array(0);
@@ -134,8 +134,7 @@ export class TrainingSession {
   static async create(model: string | ModelProto, sample: Feeds, opts: SessionOptions): Promise<TrainingSession> {
     const source = typeof model === 'string' ? model : 'model';
     const loadNotes: string[] = [];
-    const original = typeof model === 'string' ? loadModel(model) : model;
-    let prepared = prepareModel(original, source, loadNotes);
+    let prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source, loadNotes);
     const lora = opts.lora && (await applyLora(prepared, opts.lora));
     if (lora) prepared = lora.model;
     const params = parameterInfos(prepared.graph!);
@@ -146,7 +145,7 @@ export class TrainingSession {
     const { compiled, trainSession, evalSession } = await compileSessions(prepared, trainable, sample, opts);
     const session = new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts);
     session.loadNotes = loadNotes;
-    session.original = original;
+    session.original = model;
     if (compiled.viaWhere.length) loadNotes.push(`data-dependent If trained through the branch taken (both branches computed): ${compiled.viaWhere.join(', ')}`);
     session.lora = lora?.lora;
     return session;
@@ -335,7 +334,8 @@ export class TrainingSession {
    * each came from. When a value has no place there, the normalized graph instead, and the returned note says so.
    */
   async exportModelForInference(file: string, opts: { externalDataThreshold?: number; metadata?: Record<string, string> } = {}): Promise<string | undefined> {
-    const restored = originalWithValues(this.original, this.prepared.graph!, this.trainedValues());
+    const original = typeof this.original === 'string' ? loadModel(this.original) : this.original;
+    const restored = originalWithValues(original, this.prepared.graph!, this.trainedValues());
     const note = restored.unplaced.length ? normalizedExportNote(restored.unplaced) : undefined;
     const m = note ? this.inferenceModel() : restored.model;
     for (const [key, value] of Object.entries(opts.metadata ?? {})) {
