@@ -13,7 +13,11 @@ import { adapterTensors, mergedWeights, mergeLora } from './lora/merge.js';
 import { normalizedExportNote, originalWithValues } from './original-form.js';
 import { applyLora, loraTrainable, type LoraOptions } from './lora/setup.js';
 import type { LoraInjection } from './lora/types.js';
-import { checkLabelRange, compileTraining, LABELS, LOSS, prepareModel, type Feeds, type LossChoice, type Task, type TrainingModels } from './training-graph.js';
+import { RELAXED_BATCH } from './onnx/normalize.js';
+import { batchRows, rowOf, rowShares, stackRows } from './rows.js';
+import {
+  checkLabelRange, compileTraining, FixedBatchError, LABELS, LOSS, prepareModel, relaxedNote, type Feeds, type LossChoice, type Task, type TrainingModels,
+} from './training-graph.js';
 
 export interface GroupSpec {
   /** Globs on parameter names / module paths (first matching group wins). */
@@ -71,6 +75,8 @@ export class TrainingSession {
   noGradient: string[] = [];
   /** The loss the graph computes, and why it was chosen (logged by the run). */
   loss!: LossChoice;
+  /** The graph only runs with its exported batch of 1: each batch runs row by row (see trainStep). */
+  rowByRow = false;
   /** What loading changed to read the file (opset upgrade, Constant weights, folded If, relaxed batch). */
   loadNotes: string[] = [];
   /** The model as given (a path is read again when exporting, not held), before prepareModel: what the export writes into. */
@@ -142,8 +148,21 @@ export class TrainingSession {
     if (params.some((p) => p.dims.length > 0) && trainable.length === 0) {
       throw new UserError(`every parameter is frozen by ${JSON.stringify(opts.freeze ?? [])}: nothing to train`);
     }
-    const { compiled, trainSession, evalSession } = await compileSessions(prepared, trainable, sample, opts);
+    let rowByRow = false;
+    const sessions = await compileSessions(prepared, trainable, sample, opts).catch(async (e) => {
+      if (!(e instanceof FixedBatchError) || batchRows(sample) < 2) throw e;
+      // The graph only runs with the batch of 1 it was exported with: every batch runs row by row.
+      rowByRow = true;
+      sample = rowOf(sample, 0);
+      const relaxed = prepared.graph!.input.filter((i) => i.docString === RELAXED_BATCH).map((i) => i.name);
+      if (loadNotes.includes(relaxedNote(relaxed))) loadNotes.splice(loadNotes.indexOf(relaxedNote(relaxed)), 1);
+      loadNotes.push(`input ${e.inputs.join(', ')} has a fixed batch of 1 that the graph depends on (${e.reason}): each batch runs row by row, `
+        + `its rows' gradients averaged into the batch's (the same step as one batch, more slowly)`);
+      return compileSessions(prepared, trainable, sample, opts);
+    });
+    const { compiled, trainSession, evalSession } = sessions;
     const session = new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts);
+    session.rowByRow = rowByRow;
     session.loadNotes = loadNotes;
     session.original = model;
     if (compiled.viaWhere.length) loadNotes.push(`data-dependent If trained through the branch taken (both branches computed): ${compiled.viaWhere.join(', ')}`);
@@ -209,9 +228,32 @@ export class TrainingSession {
   private directFetches?: ort.InferenceSession.FetchesType;
   private scratch?: { buffer: Float32Array; fetches: ort.InferenceSession.FetchesType };
 
+  /**
+   * The parts one batch runs as, each with its share of the batch's loss: the batch itself, or (rowByRow) its rows,
+   * whose losses and gradients weighted by their shares add up to the batch's.
+   */
+  private parts(data: Feeds): { feeds: Feeds; share: number }[] {
+    if (!this.rowByRow) return [{ feeds: data, share: 1 }];
+    return rowShares(data, this.opts.task).map((share, i) => ({ feeds: rowOf(data, i), share })).filter((p) => p.share > 0);
+  }
+
   /** Forward + backward on one batch; gradients are added to the accumulated ones (see lazyResetGrad). */
   async trainStep(data: Feeds): Promise<StepResult> {
+    checkLabelRange(data[LABELS], this.compiled.classes, this.compiled.prediction);
     const scale = 1 / (this.opts.gradientAccumulation ?? 1);
+    let loss = 0;
+    const predictions: ort.Tensor[] = [];
+    for (const part of this.parts(data)) {
+      const r = await this.accumulate(part.feeds, scale * part.share);
+      loss += part.share * r.loss;
+      predictions.push(r.prediction);
+    }
+    this.microSteps++;
+    return { loss, prediction: stackRows(predictions) };
+  }
+
+  /** One run of the training graph; its gradients, times `scale`, overwrite (after a reset) or add to the accumulated ones. */
+  private async accumulate(data: Feeds, scale: number): Promise<StepResult> {
     const overwrite = this.resetPending;
     // The first micro-batch of an unscaled step is written straight into the gradient buffer; otherwise into a
     // scratch buffer that is then scaled and copied or added.
@@ -221,7 +263,6 @@ export class TrainingSession {
       this.scratch = { buffer, fetches: this.gradFetches(buffer) };
     }
     const fetches = direct ? (this.directFetches ??= this.gradFetches(this.gradBuffer)) : this.scratch!.fetches;
-    checkLabelRange(data[LABELS], this.compiled.classes, this.compiled.prediction);
     const result = await this.trainSession.run(this.feedsFor(this.trainSession, data), fetches);
     const loss = Number((result[LOSS].data as Float32Array)[0]);
     if (!Number.isFinite(loss)) {
@@ -234,15 +275,20 @@ export class TrainingSession {
       else for (let j = 0; j < g.length; j++) acc[j] += g[j] * scale;
     }
     this.resetPending = false;
-    this.microSteps++;
     return { loss, prediction: result[this.compiled.prediction] };
   }
 
   /** Forward + loss with the current parameters, no gradients. */
   async evalStep(data: Feeds): Promise<StepResult> {
     checkLabelRange(data[LABELS], this.compiled.classes, this.compiled.prediction);
-    const result = await this.evalSession.run(this.feedsFor(this.evalSession, data));
-    return { loss: Number((result[LOSS].data as Float32Array)[0]), prediction: result[this.compiled.prediction] };
+    let loss = 0;
+    const predictions: ort.Tensor[] = [];
+    for (const part of this.parts(data)) {
+      const result = await this.evalSession.run(this.feedsFor(this.evalSession, part.feeds));
+      loss += part.share * Number((result[LOSS].data as Float32Array)[0]);
+      predictions.push(result[this.compiled.prediction]);
+    }
+    return { loss, prediction: stackRows(predictions) };
   }
 
   /** The next gradient computation overwrites the accumulated gradients instead of adding to them. */

@@ -44,7 +44,7 @@ export function prepareModel(model: ModelProto, source = 'model', notes: string[
   const graph = m.graph!;
   notes.push(...normalizeGraph(graph));
   const relaxed = relaxFixedBatch(graph);
-  if (relaxed.length) notes.push(`${relaxed.map((n) => `'${n}'`).join(', ')} had a fixed batch of 1: relaxed to any batch size`);
+  if (relaxed.length) notes.push(relaxedNote(relaxed));
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
   const kept = [];
   for (const n of graph.node) {
@@ -288,6 +288,21 @@ function labelRangeError(e: Error, opts: CompileOptions): Error | undefined {
   return max === undefined ? undefined : new UserError(`label ${max} of the first batch is not a class of the model's output (${e.message.split('\n')[0]}); check the label column or modelOutput`);
 }
 
+/**
+ * The graph depends on an input's exported batch of 1 (a batch of more rows failed where it was relaxed): the
+ * session then runs each batch row by row (see TrainingSession.create).
+ */
+export class FixedBatchError extends UserError {
+  constructor(readonly inputs: string[], readonly reason: string) {
+    super(`input ${inputs.join(', ')} was exported with a fixed batch of 1 and the graph depends on it (${reason}): set "batchSize": 1 and "gradientAccumulation" to the batch you want`);
+  }
+}
+
+/** The load note of relaxFixedBatch (taken back when the graph turns out to depend on the batch of 1). */
+export function relaxedNote(relaxed: string[]): string {
+  return `${relaxed.map((n) => `'${n}'`).join(', ')} had a fixed batch of 1: relaxed to any batch size`;
+}
+
 /** Inputs whose declared batch was relaxed from 1 (see relaxFixedBatch) and are fed more than one row. */
 function fixedBatchInputs(graph: GraphProto, sample: Feeds): string[] {
   return graph.input.filter((i) => i.docString === RELAXED_BATCH && (sample[i.name]?.dims[0] ?? 1) > 1).map((i) => `'${i.name}'`);
@@ -368,7 +383,7 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const info = await probeShapes(graph, base, opts.sample).catch((e: Error) => {
     const fixed = fixedBatchInputs(prepared.graph!, opts.sample);
     if (!fixed.length) throw labelRangeError(e, opts) ?? e;
-    throw new UserError(`input ${fixed.join(', ')} was exported with a fixed batch of 1 and the graph depends on it (${e.message.split('\n')[0]}): set "batchSize": 1 and "gradientAccumulation" to the batch you want`);
+    throw new FixedBatchError(fixed, e.message.split('\n')[0]);
   });
 
   // Trainable initializers become graph inputs, so new values can be fed at every step.
