@@ -112,6 +112,8 @@ export interface OpenOptions {
   task: Task;
   /** The model's class names (modelLabelNames): collected labels map onto them (see LabelMap.finish). */
   modelLabels?: string[];
+  /** Regression: the target values a row must give (the output's element count) and what says so, for messages. */
+  targetValues?: { count: number; what: string };
 }
 
 export type Cell = string | number | null;

@@ -53,6 +53,14 @@ export function modelInputs(model: ModelProto): ModelInput[] {
   });
 }
 
+/** How many target values a regression row must give: the element count of the output the loss reads, when declared. */
+export function targetValues(model: ModelProto, output: string | undefined): { count: number; what: string } | undefined {
+  const declared = model.graph!.output.find((o) => o.name === (output ?? model.graph!.output[0]?.name));
+  const dims = declared ? readValueInfo(declared)?.dims.slice(1) : undefined;
+  if (!dims || dims.some((d) => typeof d !== 'number')) return undefined;
+  return { count: (dims as number[]).reduce((a, b) => a * b, 1), what: `output '${declared!.name}' [batch,${dims.join(',')}]` };
+}
+
 function specHash(spec: ExperimentSpec): string {
   const { output: _o, steps: _s, ...rest } = spec;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
@@ -133,7 +141,8 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const onBadRow = spec.data.onBadRow ?? 'skip';
   // String labels map onto the class names the model carries (an integer label is an output index either way).
   const modelLabels = spec.task === 'classification' && !spec.data.labels ? modelLabelNames(model) : undefined;
-  const dataset = await openDataset({ ...spec.data, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task, modelLabels });
+  const targets = spec.task === 'regression' ? targetValues(model, spec.modelOutput ?? spec.prediction) : undefined;
+  const dataset = await openDataset({ ...spec.data, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task, modelLabels, targetValues: targets });
   const retention = spec.retention
     ? (await openDataset({ train: spec.retention.data, labels: dataset.labels, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task })).splits.train
     : undefined;
