@@ -73,6 +73,8 @@ export class TrainingSession {
   readonly groups: ParamGroup[];
   /** Parameters asked to train that cannot affect the loss (left frozen). */
   noGradient: string[] = [];
+  /** Where their gradient stops, when they reach the loss only through ops with no gradient (Round, ArgMax…). */
+  noGradientReason?: string;
   /** The loss the graph computes, and why it was chosen (logged by the run). */
   loss!: LossChoice;
   /** The graph only runs with its exported batch of 1: each batch runs row by row (see trainStep). */
@@ -111,6 +113,7 @@ export class TrainingSession {
   private layOut(): void {
     const { compiled, prepared } = this;
     this.noGradient = compiled.noGradient;
+    this.noGradientReason = compiled.noGradientReason;
     this.loss = compiled.loss;
     const inits = new Map(prepared.graph!.initializer.map((t) => [t.name, t]));
     const total = compiled.params.reduce((n, p) => n + numel(inits.get(p)!.dims), 0);

@@ -308,16 +308,20 @@ function fixedBatchInputs(graph: GraphProto, sample: Feeds): string[] {
   return graph.input.filter((i) => i.docString === RELAXED_BATCH && (sample[i.name]?.dims[0] ?? 1) > 1).map((i) => `'${i.name}'`);
 }
 
+/** The nodes where a gradient stops (gradientStops), for messages: `Round node 'r', Cast node 'c' (int64 output)`. */
+function describeStops(stops: NodeProto[], info: Map<string, ValueInfo>): string {
+  const named = stops.slice(0, 3).map((n) => {
+    const out = info.get(n.output[0])?.dtype;
+    const type = out !== undefined && !isFloatType(out) ? ` (${(DT[out] ?? String(out)).toLowerCase()} output)` : '';
+    return `${n.opType} node '${n.name || n.output[0]}'${type}`;
+  });
+  return `${named.join(', ')}${stops.length > 3 ? ` and ${stops.length - 3} more` : ''}`;
+}
+
 /** Why nothing would train: said before step 1 rather than running a no-op to "completed". */
 function noParameterReason(graph: GraphProto, prediction: string, asked: number, stops: NodeProto[], info: Map<string, ValueInfo>): string {
   if (stops.length) {
-    const named = stops.slice(0, 3).map((n) => {
-      const out = info.get(n.output[0])?.dtype;
-      const type = out !== undefined && !isFloatType(out) ? ` (${(DT[out] ?? String(out)).toLowerCase()} output)` : '';
-      return `${n.opType} node '${n.name || n.output[0]}'${type}`;
-    });
-    const more = stops.length > 3 ? ` and ${stops.length - 3} more` : '';
-    return `the loss does not depend on any trainable parameter through differentiable ops: gradient stops at ${named.join(', ')}${more}`
+    return `the loss does not depend on any trainable parameter through differentiable ops: gradient stops at ${describeStops(stops, info)}`
       + ` (no gradient flows back through ${stops.length > 1 ? 'them' : 'it'}); set "modelOutput" to a value before it`;
   }
   const producers = new Map<string, NodeProto>();
@@ -346,6 +350,8 @@ export interface TrainingModels {
   gradOutputs: string[];
   /** Parameters asked to train that have no path to the loss (they are left frozen). */
   noGradient: string[];
+  /** Where their gradient stops on its way, when a path reaches the loss through ops with no gradient. */
+  noGradientReason?: string;
   prediction: string;
   info: Map<string, ValueInfo>;
   /** The loss appended, and why it was chosen. */
@@ -396,6 +402,7 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const backward = buildBackward(graph, { loss: LOSS, wrt: opts.trainable, info, opset });
   const params = opts.trainable.filter((p) => backward.grads.has(p) && reachable.has(p));
   const noGradient = opts.trainable.filter((p) => !params.includes(p));
+  const noGradientStops = noGradient.length ? gradientStops(graph, new Set(noGradient), info, LOSS) : [];
   if (params.length === 0) {
     const stops = gradientStops(graph, wanted, info, LOSS);
     throw new UserError(noParameterReason(prepared.graph!, prediction, opts.trainable.length, stops, info));
@@ -422,5 +429,6 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
     tg.output.push(makeValueInfo(gradOutputs[i], pInfo.dtype, pInfo.shape));
   });
   const classes = loss.kind === 'cross-entropy' ? info.get(loss.logits)?.shape.at(-1) : undefined;
-  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info, loss, classes, viaWhere };
+  const noGradientReason = noGradientStops.length ? `gradient stops at ${describeStops(noGradientStops, info)}` : undefined;
+  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, noGradientReason, prediction, info, loss, classes, viaWhere };
 }

@@ -58,3 +58,15 @@ test('a parameter read only through a non-differentiable input slot: the gradien
   });
   await assert.rejects(TrainingSession.create(m, { x, labels: classLabels }, { task: 'classification', optimizer: sgd }), stopsAt(`Resize node '/Resize' (no gradient flows back through it)`));
 });
+
+test('a parameter whose only path to the loss is through Round stays frozen, and the session says where its gradient stops', async () => {
+  const m = model((b, h, xin) => {
+    const aux = b.scope('aux', () => b.op('MatMul', [xin, b.initializer('aux.weight', [4, 3], weights(12, 2))]));
+    return b.op('Add', [h, b.op('Round', [aux])]);
+  });
+  const s = await TrainingSession.create(m, { x, labels: classLabels }, { task: 'classification', optimizer: sgd });
+  assert.deepEqual(s.trainable.map((p) => p.name), ['fc.weight']);
+  assert.deepEqual(s.noGradient, ['aux.weight']);
+  assert.match(s.noGradientReason ?? '', /^gradient stops at Round node '\/Round'$/);
+  await s.release();
+});

@@ -231,7 +231,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   for (const message of [...warnings, ...exportWarnings(model)]) emit({ type: 'log', level: 'warn', message });
   for (const message of [...session.loadNotes, ...notes]) emit({ type: 'log', level: 'info', message });
   emit({ type: 'log', level: 'info', message: `loss: ${session.loss.note}` });
-  if (session.noGradient.length) emit({ type: 'log', level: 'warn', message: `parameters that do not affect the loss stay frozen: ${session.noGradient.join(', ')}` });
+  if (session.noGradient.length) emit({ type: 'log', level: 'warn', message: `parameters that do not affect the loss stay frozen: ${session.noGradient.join(', ')}${session.noGradientReason ? ` (${session.noGradientReason})` : ''}` });
   let reportedBad = 0;
   const reportBadRows = () => {
     if (dataset.skipped === reportedBad) return;
