@@ -10,10 +10,15 @@ import { DT, makeTensor, numel, tensorValues } from './onnx/tensor.js';
 import { clipGradNorm, createOptimizer, gradNorm, lrAt } from './optim/index.js';
 import type { Optimizer, OptimizerSpec, ParamGroup, TrainParam } from './optim/types.js';
 import type { Tensor } from './checkpoints/safetensors.js';
-import { adapterTensors, mergeLora } from './lora/merge.js';
+import { adapterTensors, mergedWeights, mergeLora } from './lora/merge.js';
+import { normalizedExportNote, originalWithValues } from './original-form.js';
 import { applyLora, loraTrainable, type LoraOptions } from './lora/setup.js';
 import type { LoraInjection } from './lora/types.js';
-import { checkLabelRange, compileTraining, LABELS, LOSS, prepareModel, type Feeds, type LossChoice, type Task, type TrainingModels } from './training-graph.js';
+import { RELAXED_BATCH } from './onnx/normalize.js';
+import { batchRows, rowOf, rowShares, stackRows } from './rows.js';
+import {
+  checkLabelRange, compileTraining, FixedBatchError, LABELS, LOSS, prepareModel, relaxedNote, type Feeds, type LossChoice, type Task, type TrainingModels,
+} from './training-graph.js';
 
 export interface GroupSpec {
   /** Globs on parameter names / module paths (first matching group wins). */
@@ -69,10 +74,16 @@ export class TrainingSession {
   readonly groups: ParamGroup[];
   /** Parameters asked to train that cannot affect the loss (left frozen). */
   noGradient: string[] = [];
+  /** Where their gradient stops, when they reach the loss only through ops with no gradient (Round, ArgMax…). */
+  noGradientReason?: string;
   /** The loss the graph computes, and why it was chosen (logged by the run). */
   loss!: LossChoice;
+  /** The graph only runs with its exported batch of 1: each batch runs row by row (see trainStep). */
+  rowByRow = false;
   /** What loading changed to read the file (opset upgrade, Constant weights, folded If, relaxed batch). */
   loadNotes: string[] = [];
+  /** The model as given (a path is read again when exporting, not held), before prepareModel: what the export writes into. */
+  private original!: string | ModelProto;
   step = 0;
   private buffer = new Float32Array(0);
   private gradBuffer = new Float32Array(0);
@@ -105,6 +116,7 @@ export class TrainingSession {
   private layOut(): void {
     const { compiled, prepared } = this;
     this.noGradient = compiled.noGradient;
+    this.noGradientReason = compiled.noGradientReason;
     this.loss = compiled.loss;
     const inits = new Map(prepared.graph!.initializer.map((t) => [t.name, t]));
     const total = compiled.params.reduce((n, p) => n + numel(inits.get(p)!.dims), 0);
@@ -143,11 +155,24 @@ export class TrainingSession {
       throw new UserError(`every parameter is frozen by ${JSON.stringify(opts.freeze ?? [])}: nothing to train`);
     }
     const states = initialStateInputs(prepared.graph!);
-    const full = withZeroStates(states, sample);
-    const { compiled, trainSession, evalSession } = await compileSessions(prepared, trainable, full, opts);
+    let rowByRow = false, full = withZeroStates(states, sample);
+    const sessions = await compileSessions(prepared, trainable, full, opts).catch(async (e) => {
+      if (!(e instanceof FixedBatchError) || batchRows(sample) < 2) throw e;
+      // The graph only runs with the batch of 1 it was exported with: every batch runs row by row.
+      rowByRow = true;
+      full = withZeroStates(states, rowOf(sample, 0));
+      const relaxed = prepared.graph!.input.filter((i) => i.docString === RELAXED_BATCH).map((i) => i.name);
+      if (loadNotes.includes(relaxedNote(relaxed))) loadNotes.splice(loadNotes.indexOf(relaxedNote(relaxed)), 1);
+      loadNotes.push(`input ${e.inputs.join(', ')} has a fixed batch of 1 that the graph depends on (${e.reason}): each batch runs row by row, `
+        + `its rows' gradients averaged into the batch's (the same step as one batch, more slowly)`);
+      return compileSessions(prepared, trainable, full, opts);
+    });
+    const { compiled, trainSession, evalSession } = sessions;
     const session = new TrainingSession(prepared, compiled, trainSession, evalSession, full, opts);
     session.states = states;
+    session.rowByRow = rowByRow;
     session.loadNotes = loadNotes;
+    session.original = model;
     if (compiled.viaWhere.length) loadNotes.push(`data-dependent If trained through the branch taken (both branches computed): ${compiled.viaWhere.join(', ')}`);
     session.lora = lora?.lora;
     return session;
@@ -211,9 +236,32 @@ export class TrainingSession {
   private directFetches?: ort.InferenceSession.FetchesType;
   private scratch?: { buffer: Float32Array; fetches: ort.InferenceSession.FetchesType };
 
+  /**
+   * The parts one batch runs as, each with its share of the batch's loss: the batch itself, or (rowByRow) its rows,
+   * whose losses and gradients weighted by their shares add up to the batch's.
+   */
+  private parts(data: Feeds): { feeds: Feeds; share: number }[] {
+    if (!this.rowByRow) return [{ feeds: data, share: 1 }];
+    return rowShares(data, this.opts.task).map((share, i) => ({ feeds: rowOf(data, i), share })).filter((p) => p.share > 0);
+  }
+
   /** Forward + backward on one batch; gradients are added to the accumulated ones (see lazyResetGrad). */
   async trainStep(data: Feeds): Promise<StepResult> {
+    checkLabelRange(data[LABELS], this.compiled.classes, this.compiled.prediction);
     const scale = 1 / (this.opts.gradientAccumulation ?? 1);
+    let loss = 0;
+    const predictions: ort.Tensor[] = [];
+    for (const part of this.parts(data)) {
+      const r = await this.accumulate(part.feeds, scale * part.share);
+      loss += part.share * r.loss;
+      predictions.push(r.prediction);
+    }
+    this.microSteps++;
+    return { loss, prediction: stackRows(predictions) };
+  }
+
+  /** One run of the training graph; its gradients, times `scale`, overwrite (after a reset) or add to the accumulated ones. */
+  private async accumulate(data: Feeds, scale: number): Promise<StepResult> {
     const overwrite = this.resetPending;
     // The first micro-batch of an unscaled step is written straight into the gradient buffer; otherwise into a
     // scratch buffer that is then scaled and copied or added.
@@ -223,7 +271,6 @@ export class TrainingSession {
       this.scratch = { buffer, fetches: this.gradFetches(buffer) };
     }
     const fetches = direct ? (this.directFetches ??= this.gradFetches(this.gradBuffer)) : this.scratch!.fetches;
-    checkLabelRange(data[LABELS], this.compiled.classes, this.compiled.prediction);
     const result = await this.trainSession.run(this.feedsFor(this.trainSession, data), fetches);
     const loss = Number((result[LOSS].data as Float32Array)[0]);
     if (!Number.isFinite(loss)) {
@@ -236,15 +283,20 @@ export class TrainingSession {
       else for (let j = 0; j < g.length; j++) acc[j] += g[j] * scale;
     }
     this.resetPending = false;
-    this.microSteps++;
     return { loss, prediction: result[this.compiled.prediction] };
   }
 
   /** Forward + loss with the current parameters, no gradients. */
   async evalStep(data: Feeds): Promise<StepResult> {
     checkLabelRange(data[LABELS], this.compiled.classes, this.compiled.prediction);
-    const result = await this.evalSession.run(this.feedsFor(this.evalSession, data));
-    return { loss: Number((result[LOSS].data as Float32Array)[0]), prediction: result[this.compiled.prediction] };
+    let loss = 0;
+    const predictions: ort.Tensor[] = [];
+    for (const part of this.parts(data)) {
+      const result = await this.evalSession.run(this.feedsFor(this.evalSession, part.feeds));
+      loss += part.share * Number((result[LOSS].data as Float32Array)[0]);
+      predictions.push(result[this.compiled.prediction]);
+    }
+    return { loss, prediction: stackRows(predictions) };
   }
 
   /** The next gradient computation overwrites the accumulated gradients instead of adding to them. */
@@ -316,14 +368,36 @@ export class TrainingSession {
     return m;
   }
 
-  /** Writes the fine-tuned model for a plain InferenceSession (large tensors to `<file>.data` when asked). */
-  async exportModelForInference(file: string, opts: { externalDataThreshold?: number; metadata?: Record<string, string> } = {}): Promise<void> {
-    const m = this.inferenceModel();
+  /** The trained values as the prepared graph names them, LoRA adapters folded into their base weights. */
+  private trainedValues(): Map<string, Float32Array> {
+    const values = new Map(this.trainable.map((p) => [p.name, p.data]));
+    if (!this.lora) return values;
+    const inits = new Map(this.prepared.graph!.initializer.map((t) => [t.name, t]));
+    const merged = mergedWeights(this.lora, (n) => values.get(n) ?? (tensorValues(inits.get(n)!) as Float32Array));
+    for (const t of this.lora.targets) {
+      values.delete(t.a);
+      values.delete(t.b);
+    }
+    for (const [name, w] of merged) values.set(name, w);
+    return values;
+  }
+
+  /**
+   * Writes the fine-tuned model for a plain InferenceSession (large tensors to `<file>.data` when asked): the
+   * original graph as given (opset, nodes, every output, control flow, Constant nodes) with the trained values where
+   * each came from. When a value has no place there, the normalized graph instead, and the returned note says so.
+   */
+  async exportModelForInference(file: string, opts: { externalDataThreshold?: number; metadata?: Record<string, string> } = {}): Promise<string | undefined> {
+    const original = typeof this.original === 'string' ? loadModel(this.original) : this.original;
+    const restored = originalWithValues(original, this.prepared.graph!, this.trainedValues());
+    const note = restored.unplaced.length ? normalizedExportNote(restored.unplaced) : undefined;
+    const m = note ? this.inferenceModel() : restored.model;
     for (const [key, value] of Object.entries(opts.metadata ?? {})) {
       m.metadataProps = m.metadataProps.filter((p) => p.key !== key);
       m.metadataProps.push({ $typeName: 'onnx.StringStringEntryProto', key, value });
     }
     await saveModel(m, file, { externalDataThreshold: opts.externalDataThreshold });
+    return note;
   }
 
   async release(): Promise<void> {

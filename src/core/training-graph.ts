@@ -4,7 +4,7 @@ import {
   type GraphProto, type ModelProto, type NodeProto, type TensorProto,
 } from 'onnx-buf';
 import ort from 'onnxruntime-node';
-import { buildBackward, valuesRequiringGrad } from './autodiff/backward.js';
+import { buildBackward, gradientStops, valuesRequiringGrad } from './autodiff/backward.js';
 import { Emitter } from './autodiff/emitter.js';
 import type { ValueInfo } from './autodiff/rule.js';
 import { UserError } from './onnx/errors.js';
@@ -44,7 +44,7 @@ export function prepareModel(model: ModelProto, source = 'model', notes: string[
   const graph = m.graph!;
   notes.push(...normalizeGraph(graph));
   const relaxed = relaxFixedBatch(graph);
-  if (relaxed.length) notes.push(`${relaxed.map((n) => `'${n}'`).join(', ')} had a fixed batch of 1: relaxed to any batch size`);
+  if (relaxed.length) notes.push(relaxedNote(relaxed));
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
   const kept = [];
   for (const n of graph.node) {
@@ -86,11 +86,20 @@ function retieTransposedCopies(graph: GraphProto): void {
     const src = named.find((s) => s.dataType === t.dataType && s.dims[0] === t.dims[1] && s.dims[1] === t.dims[0] && isTransposeOf(valuesOf(t), valuesOf(s), s));
     if (!src) return true;
     tied.push(create(NodeProtoSchema, {
-      opType: 'Transpose', name: `${t.name}/tied`, input: [src.name], output: [t.name], attribute: makeAttributes({ perm: [1, 0] }),
+      opType: 'Transpose', name: `${t.name}${TIED}`, input: [src.name], output: [t.name], attribute: makeAttributes({ perm: [1, 0] }),
     }));
     return false;
   });
   graph.node.unshift(...tied);
+}
+
+const TIED = '/tied';
+
+/** The copies retieTransposedCopies made `Transpose(source)`: copy name → source name. */
+export function tiedCopies(prepared: GraphProto): Map<string, string> {
+  const tied = new Map<string, string>();
+  for (const n of prepared.node) if (n.opType === 'Transpose' && n.name === `${n.output[0]}${TIED}`) tied.set(n.output[0], n.input[0]);
+  return tied;
 }
 
 /** t == sᵀ element for element (s is [r, c]), and s is not one repeated value. */
@@ -266,7 +275,7 @@ export function checkLabelRange(labels: ort.Tensor | undefined, classes: number 
   const data = labels.data as BigInt64Array;
   for (let i = 0; i < data.length; i++) {
     if (data[i] < 0n || data[i] >= BigInt(classes)) {
-      throw new UserError(`label ${data[i]} (row ${i + 1} of the batch) is not a class of output '${prediction}', which has ${classes} (0–${classes - 1}); check the label column or modelOutput`);
+      throw new UserError(`label ${data[i]} (row ${i + 1} of the batch) is not a class of output '${prediction}', which has ${classes} (0–${classes - 1}; integer labels are output indices); check the label column or modelOutput, or list the labels in data.labels in output order`);
     }
   }
 }
@@ -279,13 +288,42 @@ function labelRangeError(e: Error, opts: CompileOptions): Error | undefined {
   return max === undefined ? undefined : new UserError(`label ${max} of the first batch is not a class of the model's output (${e.message.split('\n')[0]}); check the label column or modelOutput`);
 }
 
+/**
+ * The graph depends on an input's exported batch of 1 (a batch of more rows failed where it was relaxed): the
+ * session then runs each batch row by row (see TrainingSession.create).
+ */
+export class FixedBatchError extends UserError {
+  constructor(readonly inputs: string[], readonly reason: string) {
+    super(`input ${inputs.join(', ')} was exported with a fixed batch of 1 and the graph depends on it (${reason}): set "batchSize": 1 and "gradientAccumulation" to the batch you want`);
+  }
+}
+
+/** The load note of relaxFixedBatch (taken back when the graph turns out to depend on the batch of 1). */
+export function relaxedNote(relaxed: string[]): string {
+  return `${relaxed.map((n) => `'${n}'`).join(', ')} had a fixed batch of 1: relaxed to any batch size`;
+}
+
 /** Inputs whose declared batch was relaxed from 1 (see relaxFixedBatch) and are fed more than one row. */
 function fixedBatchInputs(graph: GraphProto, sample: Feeds): string[] {
   return graph.input.filter((i) => i.docString === RELAXED_BATCH && (sample[i.name]?.dims[0] ?? 1) > 1).map((i) => `'${i.name}'`);
 }
 
+/** The nodes where a gradient stops (gradientStops), for messages: `Round node 'r', Cast node 'c' (int64 output)`. */
+function describeStops(stops: NodeProto[], info: Map<string, ValueInfo>): string {
+  const named = stops.slice(0, 3).map((n) => {
+    const out = info.get(n.output[0])?.dtype;
+    const type = out !== undefined && !isFloatType(out) ? ` (${(DT[out] ?? String(out)).toLowerCase()} output)` : '';
+    return `${n.opType} node '${n.name || n.output[0]}'${type}`;
+  });
+  return `${named.join(', ')}${stops.length > 3 ? ` and ${stops.length - 3} more` : ''}`;
+}
+
 /** Why nothing would train: said before step 1 rather than running a no-op to "completed". */
-function noParameterReason(graph: GraphProto, prediction: string, asked: number): string {
+function noParameterReason(graph: GraphProto, prediction: string, asked: number, stops: NodeProto[], info: Map<string, ValueInfo>): string {
+  if (stops.length) {
+    return `the loss does not depend on any trainable parameter through differentiable ops: gradient stops at ${describeStops(stops, info)}`
+      + ` (no gradient flows back through ${stops.length > 1 ? 'them' : 'it'}); set "modelOutput" to a value before it`;
+  }
   const producers = new Map<string, NodeProto>();
   for (const n of graph.node) for (const o of n.output) producers.set(o, n);
   // The nearest control-flow node upstream of the prediction (breadth first).
@@ -312,6 +350,8 @@ export interface TrainingModels {
   gradOutputs: string[];
   /** Parameters asked to train that have no path to the loss (they are left frozen). */
   noGradient: string[];
+  /** Where their gradient stops on its way, when a path reaches the loss through ops with no gradient. */
+  noGradientReason?: string;
   prediction: string;
   info: Map<string, ValueInfo>;
   /** The loss appended, and why it was chosen. */
@@ -349,7 +389,7 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const info = await probeShapes(graph, base, opts.sample).catch((e: Error) => {
     const fixed = fixedBatchInputs(prepared.graph!, opts.sample);
     if (!fixed.length) throw labelRangeError(e, opts) ?? e;
-    throw new UserError(`input ${fixed.join(', ')} was exported with a fixed batch of 1 and the graph depends on it (${e.message.split('\n')[0]}): set "batchSize": 1 and "gradientAccumulation" to the batch you want`);
+    throw new FixedBatchError(fixed, e.message.split('\n')[0]);
   });
 
   // Trainable initializers become graph inputs, so new values can be fed at every step.
@@ -362,7 +402,11 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const backward = buildBackward(graph, { loss: LOSS, wrt: opts.trainable, info, opset });
   const params = opts.trainable.filter((p) => backward.grads.has(p) && reachable.has(p));
   const noGradient = opts.trainable.filter((p) => !params.includes(p));
-  if (params.length === 0) throw new UserError(noParameterReason(prepared.graph!, prediction, opts.trainable.length));
+  const noGradientStops = noGradient.length ? gradientStops(graph, new Set(noGradient), info, LOSS) : [];
+  if (params.length === 0) {
+    const stops = gradientStops(graph, wanted, info, LOSS);
+    throw new UserError(noParameterReason(prepared.graph!, prediction, opts.trainable.length, stops, info));
+  }
 
   const evalModel = clone(ModelProtoSchema, base);
   evalModel.graph!.output = [makeValueInfo(LOSS, DT.FLOAT, []), graph.output.find((o) => o.name === prediction)!];
@@ -385,5 +429,6 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
     tg.output.push(makeValueInfo(gradOutputs[i], pInfo.dtype, pInfo.shape));
   });
   const classes = loss.kind === 'cross-entropy' ? info.get(loss.logits)?.shape.at(-1) : undefined;
-  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, prediction, info, loss, classes, viaWhere };
+  const noGradientReason = noGradientStops.length ? `gradient stops at ${describeStops(noGradientStops, info)}` : undefined;
+  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, noGradientReason, prediction, info, loss, classes, viaWhere };
 }

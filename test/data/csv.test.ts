@@ -55,7 +55,7 @@ test('column overrides pick the columns; a wrong column name lists the real ones
   const dir = writeFiles(tmpDir(), { 'train.csv': 'id,review,stars\n1,the cat sat,5\n2,the dog sat,1\n3,a mat,5\n' });
   const ds = await open(dir, { columns: { text: 'review', label: 'stars' } });
   assert.deepEqual(ds.columns, [{ name: 'id', role: 'ignore' }, { name: 'review', role: 'text' }, { name: 'stars', role: 'label' }]);
-  assert.deepEqual(ds.labels, ['1', '5']); // integer labels in numeric order
+  assert.deepEqual(ds.labels, ['0', '1', '2', '3', '4', '5']); // integer labels are output indices
   await assert.rejects(open(dir, { columns: { text: 'body' } }), /train\.csv: no column 'body' \(columns: id, review, stars\)/);
 });
 

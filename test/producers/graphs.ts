@@ -9,10 +9,13 @@ import { DT, makeTensor } from '../../src/core/onnx/tensor.js';
 
 export const weights = (n: number, seed = 1) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7 + i * 1.3) * 0.5);
 
-/** A branch: `fn` emits nodes reading outer values by name; its result becomes the branch output `out`. */
+/**
+ * A branch: `fn` emits nodes reading outer values by name; its result becomes the branch output `out`. Its nodes are
+ * scoped by `out`, so their names are unique model-wide (ONNX's SSA rule spans subgraphs; ORT refuses a repeat).
+ */
 export function branch(fn: (b: GraphBuilder) => string, out: string, dims: (number | string)[]): GraphProto {
   const b = new GraphBuilder({ opset: 17 });
-  b.output(fn(b), out, DT.FLOAT, dims);
+  b.output(b.scope(out, () => fn(b)), out, DT.FLOAT, dims);
   return b.build().graph!;
 }
 

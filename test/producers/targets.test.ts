@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import ort from 'onnxruntime-node';
+import { runExperiment } from '../../src/core/experiment/run.js';
+import { parseExperiment } from '../../src/core/experiment/spec.js';
+import { saveModel } from '../../src/core/onnx/model.js';
 import { GraphBuilder } from '../../src/core/onnx/builder.js';
 import { DT } from '../../src/core/onnx/tensor.js';
 import { TrainingSession } from '../../src/core/session.js';
@@ -45,4 +51,27 @@ test('a class label the output does not have is a clear error naming the row, no
   await assert.rejects(s.trainStep({ x, labels: bad }), /label 5 \(row 3 of the batch\) is not a class of output 'out', which has 3/);
   await s.release();
   await assert.rejects(TrainingSession.create(model(3, [3]), { x, labels: bad }, { task: 'classification', optimizer: sgd }), /label 5 of the first batch is not a class/);
+});
+
+/** A regression run on `model(k, outDims)` over JSONL rows {x: [4 numbers], y: target(i)}. */
+async function regressionRun(k: number, outDims: number[], target: (i: number) => unknown, data: Record<string, unknown> = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ft-targets-'));
+  await saveModel(model(k, outDims), path.join(dir, 'model.onnx'));
+  const rows = Array.from({ length: 8 }, (_, i) => JSON.stringify({ x: [0, 1, 2, 3].map((j) => Math.sin(i * 4 + j)), y: target(i) }));
+  fs.writeFileSync(path.join(dir, 'train.jsonl'), rows.join('\n') + '\n');
+  const spec = parseExperiment({
+    model: 'model.onnx', task: 'regression', data: { train: 'train.jsonl', columns: { target: 'y' }, ...data }, batchSize: 4, steps: 2,
+    shuffle: false, threads: 1, optimizer: sgd, output: 'runs',
+  });
+  return runExperiment(spec, { baseDir: dir });
+}
+
+test('a run broadcasts targets by element count; a row with another count is refused naming its line, or skipped', async () => {
+  assert.equal((await regressionRun(1, [1], (i) => i / 8)).status, 'completed');
+  assert.equal((await regressionRun(3, [1, 1, 3], (i) => [i, -i, 1])).status, 'completed');
+  const uneven = (i: number) => (i === 2 ? [1, 2] : [i, -i, 1]);
+  await assert.rejects(regressionRun(3, [1, 1, 3], uneven), /train\.jsonl:3: 2 target values but output 'out' \[batch,1,1,3\] has 3/);
+  await assert.rejects(regressionRun(3, [1, 1, 3], (i) => i), /train\.jsonl:1: 1 target value but output 'out' \[batch,1,1,3\] has 3/);
+  const skipped = await regressionRun(3, [1, 1, 3], uneven, { skipBadRows: true });
+  assert.equal(skipped.status, 'completed');
 });

@@ -102,15 +102,33 @@ export function valuesRequiringGrad(graph: GraphProto, wrt: Iterable<string>, in
   return requires;
 }
 
-/** Reverse-mode differentiation of `graph` (topologically sorted) from the scalar `loss`. */
-export function buildBackward(graph: GraphProto, opts: BackwardOptions): BackwardResult {
-  const { info, loss } = opts;
-  const requires = valuesRequiringGrad(graph, opts.wrt, info);
+/** Values the loss depends on (through any input, subgraph reads included). */
+function reachingLoss(graph: GraphProto, loss: string): Set<string> {
   const reaches = new Set([loss]);
   for (let k = graph.node.length - 1; k >= 0; k--) {
     const node = graph.node[k];
     if (node.output.some((o) => reaches.has(o))) for (const i of allInputs(node)) if (i) reaches.add(i);
   }
+  return reaches;
+}
+
+/**
+ * Nodes where the gradient from `wrt` to `loss` dies: a node reads a value that carries a gradient, its outputs carry
+ * none (integer/boolean outputs, piecewise-constant ops, a non-differentiable input slot), and yet they reach the
+ * loss. When no parameter gets a gradient, these name why.
+ */
+export function gradientStops(graph: GraphProto, wrt: Iterable<string>, info: Map<string, ValueInfo>, loss: string): NodeProto[] {
+  const requires = valuesRequiringGrad(graph, wrt, info);
+  const reaches = reachingLoss(graph, loss);
+  return graph.node.filter((n) => n.output.some((o) => reaches.has(o)) && !n.output.some((o) => requires.has(o))
+    && allInputs(n).some((i) => requires.has(i)));
+}
+
+/** Reverse-mode differentiation of `graph` (topologically sorted) from the scalar `loss`. */
+export function buildBackward(graph: GraphProto, opts: BackwardOptions): BackwardResult {
+  const { info, loss } = opts;
+  const requires = valuesRequiringGrad(graph, opts.wrt, info);
+  const reaches = reachingLoss(graph, loss);
   const active = graph.node.filter((n) => n.output.some((o) => requires.has(o) && reaches.has(o)));
   const unsupported = active.filter((n) => !RULES[n.opType] || (n.domain !== '' && n.domain !== 'ai.onnx'));
   if (unsupported.length) throw new UnsupportedOpsError(unsupported.map((n) => ({ opType: n.opType, name: n.name || n.output[0] })));

@@ -25,11 +25,12 @@ export async function openDataset(spec: DataSpec, opts: OpenOptions): Promise<Da
   const bad = new BadRows(spec.skipBadRows ?? false, spec.onBadRow ? spec.onBadRow === 'skip' : (spec.skipBadRows ?? false));
 
   // Labels are collected from the training file (unless fixed by the spec); eval and test must use them.
-  const labelMap = plan.labelKind === 'class' ? new LabelMap(spec.labels, plan.identityLabels) : undefined;
+  const labelMap = plan.labelKind === 'class' ? new LabelMap(spec.labels) : undefined;
   const trainIndex = await scan(train, plan, labelMap, bad);
   let labels: string[] | undefined;
   if (labelMap) {
-    const done = labelMap.finish();
+    const done = labelMap.finish(opts.modelLabels);
+    if (typeof done === 'string') throw new DataError(train.path, done);
     labels = done.labels;
     if (done.remap) trainIndex.remapLabels(done.remap);
   }
@@ -45,7 +46,7 @@ export async function openDataset(spec: DataSpec, opts: OpenOptions): Promise<Da
   const fromFile = async (file: string): Promise<BatchSource> => {
     const table = await openTable(file, { header: spec.header });
     for (const c of plan.required) if (!table.columns.includes(c)) throw missingColumn(table, c);
-    const index = await scan(table, plan, labels && new LabelMap(labels, plan.identityLabels), bad);
+    const index = await scan(table, plan, labels && new LabelMap(labels), bad);
     return source(table, index, Uint32Array.from({ length: index.size }, (_, i) => i));
   };
 

@@ -22,35 +22,48 @@ export function sortLabels(keys: Iterable<string>): string[] {
 const INT = /^\d+$/;
 
 /**
- * Label keys → class ids. With a fixed list (the experiment's `labels`, or the training labels when reading
- * eval data) a key outside it is an error. Otherwise labels are collected while the file is scanned, with
- * provisional ids in first-seen order, and sorted by finish().
+ * Label keys → class ids. Non-negative integer labels are output indices as they are. With a fixed list (the
+ * experiment's `labels`, or the training labels when reading eval data) a key is its name's position there, or an
+ * index into it (unless the names are integers themselves); anything else is an error.
+ * Otherwise labels are collected while the file is scanned, with provisional ids in first-seen order, and
+ * finish() orders them.
  */
 export class LabelMap {
   private seen = new Map<string, number>();
   private fixed?: Map<string, number>;
 
-  /** `identity`: integer labels are class ids as they are (pre-tokenized data). */
-  constructor(private readonly fixedLabels: string[] | undefined, private readonly identity: boolean) {
+  constructor(private readonly fixedLabels: string[] | undefined) {
     if (fixedLabels) this.fixed = new Map(fixedLabels.map((l, i) => [l, i]));
   }
 
   /** The class id of a label key (provisional while collecting), or why the label is not usable. */
   id(key: string): number | string {
     if (this.fixed) {
-      const id = this.fixed.get(key) ?? (this.identity && INT.test(key) && Number(key) < this.fixedLabels!.length ? Number(key) : undefined);
-      return id ?? `unknown label '${key}' (known labels: ${this.fixedLabels!.slice(0, 20).join(', ')}${this.fixedLabels!.length > 20 ? ', …' : ''})`;
+      const id = this.fixed.get(key) ?? indexOf(key, this.fixedLabels!);
+      return id ?? `unknown label '${key}' (known labels: ${list(this.fixedLabels!)})`;
     }
     let id = this.seen.get(key);
     if (id === undefined) this.seen.set(key, (id = this.seen.size));
     return id;
   }
 
-  /** The label list, and for collected labels how provisional ids map onto it. */
-  finish(): { labels: string[]; remap?: Int32Array } {
+  /**
+   * The label list, and for collected labels how provisional ids map onto it. With the model's class names
+   * (modelLabelNames), labels that are all names map to their outputs, and integer labels below their count stay
+   * output indices; anything else is the returned reason. Without them, integer labels name 0..max and other
+   * labels are sorted (a new or replaced head).
+   */
+  finish(modelNames?: string[]): { labels: string[]; remap?: Int32Array } | string {
     if (this.fixedLabels) return { labels: this.fixedLabels };
     const keys = [...this.seen.keys()];
-    if (this.identity && keys.every((k) => INT.test(k))) {
+    if (modelNames) {
+      const index = new Map(modelNames.map((n, i) => [n, i]));
+      if (keys.every((k) => index.has(k))) return { labels: modelNames, remap: Int32Array.from(keys, (k) => index.get(k)!) };
+      if (keys.every((k) => indexOf(k, modelNames) !== undefined)) return { labels: modelNames, remap: Int32Array.from(keys, Number) };
+      return `the labels (${list(sortLabels(keys))}) are not the model's class names (${list(modelNames)}) nor output indices 0–${modelNames.length - 1}: `
+        + `relabel the data, or set data.labels to the dataset's labels in the model's output order`;
+    }
+    if (keys.every((k) => INT.test(k))) {
       const max = keys.reduce((m, k) => Math.max(m, Number(k)), -1);
       return { labels: Array.from({ length: max + 1 }, (_, i) => String(i)), remap: Int32Array.from(keys, Number) };
     }
@@ -59,4 +72,14 @@ export class LabelMap {
     labels.forEach((k, i) => (remap[this.seen.get(k)!] = i));
     return { labels, remap };
   }
+}
+
+/** An integer label as an index into `names`, unless the names are integers themselves (then only names match). */
+function indexOf(key: string, names: string[]): number | undefined {
+  return INT.test(key) && Number(key) < names.length && !names.some((n) => INT.test(n)) ? Number(key) : undefined;
+}
+
+/** The first 20 labels, for messages. */
+function list(labels: string[]): string {
+  return `${labels.slice(0, 20).join(', ')}${labels.length > 20 ? ', …' : ''}`;
 }

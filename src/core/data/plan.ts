@@ -22,8 +22,6 @@ export interface Plan {
   labelKind: LabelKind;
   /** The column whose values become class ids (classification). */
   labelColumn?: string;
-  /** Integer labels are class ids as they are (pre-tokenized data is already in the model's terms). */
-  identityLabels: boolean;
   /** Cheap checks made while a file is scanned: why the row is unusable, or undefined. */
   check(row: Row): string | undefined;
   /** Regression target(s) of a checked row. */
@@ -68,13 +66,21 @@ export function makePlan(table: Table, sample: Row[], spec: DataSpec, opts: Open
     targets = r.target.length ? r.target : fail(`no numeric target column found (columns: ${table.columns.join(', ')}); name it in data.columns.target`);
     labelKind = targets.length === 1 && !sample.some((row) => Array.isArray(row[targets[0]])) ? 'target' : 'target-vector';
   }
-  const labelChecks = (row: Row) => rowProblem(row, { label: labelColumn, targets });
+  // Every regression row gives as many target values as the output has per row (else as the first row gives):
+  // a scalar for [N,1], a flat list for [N,1,1,K].
+  const targetCount = (row: Row) => targets.reduce((n, t) => n + (Array.isArray(row[t]) ? (row[t] as unknown[]).length : 1), 0);
+  const wantTargets = targets.length ? (opts.targetValues ?? (sample[0] && { count: targetCount(sample[0]), what: 'the first row' })) : undefined;
+  const countProblem = (row: Row) => {
+    const n = targetCount(row);
+    return wantTargets && n !== wantTargets.count ? `${n} target value${n === 1 ? '' : 's'} but ${wantTargets.what} has ${wantTargets.count}` : undefined;
+  };
+  const labelChecks = (row: Row) => rowProblem(row, { label: labelColumn, targets }) ?? (targets.length ? countProblem(row) : undefined);
   const target = (row: Row): number | number[] => {
     const vals = targets.map((t) => row[t]);
     return labelKind === 'target' ? toNumber(vals[0])! : vals.flat().map((v) => toNumber(v)!);
   };
 
-  const base = { labelKind, labelColumn, identityLabels: pretokenized, target };
+  const base = { labelKind, labelColumn, target };
   const finalRoles = (used: string[]) =>
     roles.map((c) => ({ name: c.name, role: used.includes(c.name) || ['label', 'target'].includes(c.role) ? c.role : 'ignore' } as ColumnInfo));
   const labelCols = [...(labelColumn ? [labelColumn] : []), ...targets];

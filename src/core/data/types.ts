@@ -110,6 +110,10 @@ export interface OpenOptions {
   modelPath?: string;
   inputs: ModelInput[];
   task: Task;
+  /** The model's class names (modelLabelNames): collected labels map onto them (see LabelMap.finish). */
+  modelLabels?: string[];
+  /** Regression: the target values a row must give (the output's element count) and what says so, for messages. */
+  targetValues?: { count: number; what: string };
 }
 
 export type Cell = string | number | null;

@@ -10,6 +10,7 @@ import type { Batch, BatchSource, ModelInput } from '../data/types.js';
 import { UserError } from '../onnx/errors.js';
 import { exportWarnings } from '../onnx/lint.js';
 import { loadModel } from '../onnx/model.js';
+import { modelLabelNames } from '../model-labels.js';
 import { DT } from '../onnx/tensor.js';
 import { readValueInfo } from '../onnx/value-info.js';
 import { batchFeeds, TrainingSession } from '../session.js';
@@ -54,6 +55,14 @@ export function modelInputs(model: ModelProto): ModelInput[] {
     const v = readValueInfo(i);
     return { name: i.name, type: v?.elemType === DT.INT64 || v?.elemType === DT.INT32 ? 'int64' : 'float32', dims: v?.dims ?? [] };
   });
+}
+
+/** How many target values a regression row must give: the element count of the output the loss reads, when declared. */
+export function targetValues(model: ModelProto, output: string | undefined): { count: number; what: string } | undefined {
+  const declared = model.graph!.output.find((o) => o.name === (output ?? model.graph!.output[0]?.name));
+  const dims = declared ? readValueInfo(declared)?.dims.slice(1) : undefined;
+  if (!dims || dims.some((d) => typeof d !== 'number')) return undefined;
+  return { count: (dims as number[]).reduce((a, b) => a * b, 1), what: `output '${declared!.name}' [batch,${dims.join(',')}]` };
 }
 
 function specHash(spec: ExperimentSpec): string {
@@ -132,7 +141,10 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   // A row that fails only once a batch reads it (a corrupt image) is skipped unless the experiment says otherwise:
   // a run should not die at step 900 for one bad file.
   const onBadRow = spec.data.onBadRow ?? 'skip';
-  const dataset = await openDataset({ ...spec.data, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task });
+  // String labels map onto the class names the model carries (an integer label is an output index either way).
+  const modelLabels = spec.task === 'classification' && !spec.data.labels ? modelLabelNames(model) : undefined;
+  const targets = spec.task === 'regression' ? targetValues(model, spec.modelOutput ?? spec.prediction) : undefined;
+  const dataset = await openDataset({ ...spec.data, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task, modelLabels, targetValues: targets });
   const retention = spec.retention
     ? (await openDataset({ train: spec.retention.data, labels: dataset.labels, onBadRow }, { baseDir: opts.baseDir, modelPath, inputs, task: spec.task })).splits.train
     : undefined;
@@ -143,7 +155,8 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
 
   const accumulation = spec.gradientAccumulation;
   // Warnings found while setting up are told after the 'start' event, like every other message of the run.
-  const warnings: string[] = [];
+  const warnings: string[] = [], notes: string[] = [];
+  if (modelLabels && dataset.labels === modelLabels) notes.push(`labels mapped onto the model's class names (${modelLabels.length}: ${modelLabels.slice(0, 10).join(', ')}${modelLabels.length > 10 ? ', …' : ''})`);
   const batchSize = trainBatchSize(train.size, spec.batchSize, accumulation, (message) => warnings.push(message));
   const stepsPerEpoch = Math.max(1, Math.floor(train.size / (batchSize * accumulation)));
   const totalSteps = spec.steps ?? Math.max(1, Math.round((spec.epochs ?? 1) * stepsPerEpoch));
@@ -218,9 +231,9 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const frozen = session.parameters.filter((p) => !session.trainable.some((t) => t.name === p.name)).map((p) => p.name);
   emit({ type: 'start', runDir, pid: process.pid, totalSteps, trainableParams, totalParams, frozen, resumedFrom });
   for (const message of [...warnings, ...exportWarnings(model)]) emit({ type: 'log', level: 'warn', message });
-  for (const message of session.loadNotes) emit({ type: 'log', level: 'info', message });
+  for (const message of [...session.loadNotes, ...notes]) emit({ type: 'log', level: 'info', message });
   emit({ type: 'log', level: 'info', message: `loss: ${session.loss.note}` });
-  if (session.noGradient.length) emit({ type: 'log', level: 'warn', message: `parameters that do not affect the loss stay frozen: ${session.noGradient.join(', ')}` });
+  if (session.noGradient.length) emit({ type: 'log', level: 'warn', message: `parameters that do not affect the loss stay frozen: ${session.noGradient.join(', ')}${session.noGradientReason ? ` (${session.noGradientReason})` : ''}` });
   let reportedBad = 0;
   const reportBadRows = () => {
     if (dataset.skipped === reportedBad) return;
@@ -323,9 +336,10 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     let exported: string | undefined;
     if (completed) {
       exported = path.join(runDir, RUN_FILES.model);
-      await session.exportModelForInference(exported, { metadata: labels ? { labels: JSON.stringify(labels) } : {} }).catch((e) => {
+      const note = await session.exportModelForInference(exported, { metadata: labels ? { labels: JSON.stringify(labels) } : {} }).catch((e) => {
         throw ioError(e, exported!);
       });
+      if (note) emit({ type: 'log', level: 'warn', message: note });
       if (session.lora) await writeSafetensors(path.join(runDir, RUN_FILES.adapters), session.loraAdapters()).catch((e) => { throw ioError(e, runDir); });
     }
     const summary: RunSummary = {

@@ -11,18 +11,8 @@ import { LORA_PREFIX, peftName, type LoraInjection } from './types.js';
 export function mergeLora(model: ModelProto, lora: LoraInjection): ModelProto {
   const graph = model.graph!;
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
-  for (const t of lora.targets) {
-    const w = Float32Array.from(tensorValues(inits.get(t.weight)!) as Float32Array);
-    const a = tensorValues(inits.get(t.a)!) as Float32Array, b = tensorValues(inits.get(t.b)!) as Float32Array;
-    for (let i = 0; i < t.in; i++) {
-      for (let o = 0; o < t.out; o++) {
-        let s = 0;
-        for (let k = 0; k < lora.r; k++) s += a[k * t.in + i] * b[o * lora.r + k];
-        w[t.layout === 'in-out' ? i * t.out + o : o * t.in + i] += lora.scale * s;
-      }
-    }
-    const old = inits.get(t.weight)!;
-    inits.set(t.weight, makeTensor(t.weight, old.dims.map(Number), w, DT.FLOAT));
+  for (const [name, w] of mergedWeights(lora, (n) => tensorValues(inits.get(n)!) as Float32Array)) {
+    inits.set(name, makeTensor(name, inits.get(name)!.dims.map(Number), w, DT.FLOAT));
   }
   const adapters = new Set(lora.targets.flatMap((t) => [t.a, t.b]));
   // Each LoRA Add gives its output name back to the node that computes the base value.
@@ -32,6 +22,24 @@ export function mergeLora(model: ModelProto, lora: LoraInjection): ModelProto {
   graph.node = graph.node.filter((n) => !n.name.startsWith(LORA_PREFIX));
   graph.initializer = graph.initializer.filter((t) => !adapters.has(t.name) && !t.name.startsWith(LORA_PREFIX)).map((t) => inits.get(t.name)!);
   return model;
+}
+
+/** Each adapted base weight with its adapters folded in: W' = W + (alpha/r)·Aᵀ·Bᵀ (transposed for W [out, in]). */
+export function mergedWeights(lora: LoraInjection, valueOf: (name: string) => Float32Array): Map<string, Float32Array> {
+  const merged = new Map<string, Float32Array>();
+  for (const t of lora.targets) {
+    const w = Float32Array.from(valueOf(t.weight));
+    const a = valueOf(t.a), b = valueOf(t.b);
+    for (let i = 0; i < t.in; i++) {
+      for (let o = 0; o < t.out; o++) {
+        let s = 0;
+        for (let k = 0; k < lora.r; k++) s += a[k * t.in + i] * b[o * lora.r + k];
+        w[t.layout === 'in-out' ? i * t.out + o : o * t.in + i] += lora.scale * s;
+      }
+    }
+    merged.set(t.weight, w);
+  }
+  return merged;
 }
 
 /** The adapters in PEFT's safetensors layout (what `lora.init` reads back). */
