@@ -13,7 +13,7 @@ import { parseToHost, type PanelView, type Section, type ToHost, type ToWebview 
 import type { PickableRole } from '../../contracts/preview.js';
 import type { PanelDeps } from './deps.js';
 import { readExperimentFile, schemaHas, writeFreezing, type ExperimentFile } from './experiment-file.js';
-import { findBlocks, findHead, frozenSet, globsFor, presetFrozen, toggled, trainableCount } from './freeze.js';
+import { findBlocks, findHead, frozenSet, globsFor, presetFrozen, toggled, trainableCount } from '../../core/freezing.js';
 import type { PanelJobs } from './jobs.js';
 import { MetricsTail } from '../runs/metrics-tail.js';
 
