@@ -4,7 +4,7 @@ import {
   CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip,
 } from 'chart.js';
 import type { CurvesToWebview } from '../../src/contracts/curves.js';
-import { CHARTS, chartLines, forgettingSummary, pointSummary, type ChartSpec, type DrawOptions } from './curves/charts.js';
+import { CHARTS, chartLines, forgettingSummary, lineStyles, pointSummary, type ChartSpec, type DrawOptions } from './curves/charts.js';
 import { CurveStore, toCsv } from './curves/store.js';
 import { clear, h, tid } from './dom.js';
 import { getUiState, post, setUiState } from './vscode-api.js';
@@ -95,7 +95,7 @@ export class CurvesView {
       const c = this.charts.get(spec.id)?.chart;
       if (c) post({ type: 'curves/export', format: 'png', name: `${spec.id}.png`, data: c.toBase64Image('image/png') });
     } }, 'PNG');
-    const remedy = spec.id === 'forgetting' ? h('div', { class: 'presets', testid: 'mix-remedy' }) : null;
+    const remedy = spec.id === 'forgetting' ? h('div', { testid: 'mix-remedy' }) : null;
     const box = h('figure', { class: 'chart', testid: tid('chart-box', spec.id) },
       h('figcaption', {}, h('span', { text: spec.title }), png), h('div', { class: 'canvas-wrap' }, canvas), summary, remedy);
     if (remedy) this.remedy = remedy;
@@ -156,10 +156,12 @@ export class CurvesView {
     const runs = [...this.store.runs.values()].filter((r) => r.retention && r.mixSupported);
     clear(this.remedy, runs.map((r) => {
       const pctInput = h('input', { type: 'number', min: 1, max: 90, step: 1, value: 10, class: 'narrow num', testid: tid('mix-percent', r.label), 'aria-label': `Percent of source data to mix into ${r.label}'s training` });
-      return h('span', { class: 'inline' }, h('vscode-button', { secondary: true, testid: tid('mix-apply', r.label), onclick: () => {
+      const apply = () => {
         const p = Math.min(90, Math.max(1, Number((pctInput as HTMLInputElement).value) || 10));
         post({ type: 'curves/mixRetention', runDir: r.runDir, mix: p / 100 });
-      } }, `Mix source data into ${r.label}'s experiment:`), pctInput, '%');
+      };
+      return h('div', { class: 'remedy' }, runs.length > 1 ? h('span', { class: 'muted', text: `${r.label}:` }) : null, h('span', { text: 'Mix' }), pctInput,
+        h('span', { text: '% source data into training' }), h('vscode-button', { secondary: true, testid: tid('mix-apply', r.label), title: `Writes retention.mix into the experiment file of ${r.label}`, onclick: apply }, 'Apply'));
     }));
   }
 
@@ -172,17 +174,17 @@ export class CurvesView {
     });
   }
   private redraw(): void {
-    const colors = new Map([...this.store.runs.keys()].map((d, i) => [d, cssVar(PALETTE[i % PALETTE.length], FALLBACK[i % FALLBACK.length])]));
+    const palette = PALETTE.map((v, i) => cssVar(v, FALLBACK[i]));
+    const runOrder = [...this.store.runs.keys()];
     for (const spec of CHARTS) {
       const c = this.charts.get(spec.id)!;
       const width = Math.max(50, c.chart.chartArea?.width ?? c.box.clientWidth ?? 600);
       const lines = chartLines(this.store, spec, { ...this.opts, width });
       c.box.hidden = lines.length === 0 && (spec.id === 'forgetting' || spec.id === 'eval-metric');
-      const splitsSeen = [...new Set(lines.map((l) => l.key))];
-      c.chart.data.datasets = lines.map((l) => {
-        const base = colors.get(l.runDir) ?? FALLBACK[0];
-        const dash = splitsSeen.indexOf(l.key) > 0 ? [6, 3] : [];
-        return { label: l.label, data: l.points, borderColor: base, backgroundColor: base, borderDash: dash, borderWidth: l.raw ? 1 : 1.8, ...(l.raw ? { borderColor: withAlpha(base, 0.3) } : {}) };
+      const styles = lineStyles(lines, runOrder);
+      c.chart.data.datasets = lines.map((l, i) => {
+        const base = palette[styles[i].color % palette.length];
+        return { label: l.label, data: l.points, borderColor: l.raw ? withAlpha(base, 0.3) : base, backgroundColor: base, borderDash: styles[i].dashed ? [6, 3] : [], borderWidth: l.raw ? 1 : 1.8 };
       });
       const scales = c.chart.options.scales as { x: { title: { text: string } }; y: { type: string } };
       scales.x.title.text = this.opts.xAxis === 'step' ? 'step' : 'training time (s)';

@@ -110,3 +110,16 @@ export function forgettingSummary(store: CurveStore): string {
   }
   return parts.length ? ` — ${parts.join('; ')}` : '';
 }
+
+/**
+ * Colour (palette index) and dash of each line: one run shown, each series its own colour (the forgetting monitor's
+ * new-task and retention lines read apart at a glance); several runs, a colour per run and a dash for every series
+ * after the chart's first.
+ */
+export function lineStyles(lines: readonly DrawnLine[], runOrder: readonly string[]): { color: number; dashed: boolean }[] {
+  const keys = [...new Set(lines.map((l) => l.key))];
+  const runs = new Set(lines.map((l) => l.runDir));
+  return lines.map((l) => runs.size <= 1
+    ? { color: keys.indexOf(l.key), dashed: false }
+    : { color: Math.max(0, runOrder.indexOf(l.runDir)), dashed: keys.indexOf(l.key) > 0 });
+}
