@@ -11,6 +11,8 @@ import { getUiState, post, setUiState } from './vscode-api.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend);
 
+/** A frame stops drawing charts once this much time has passed (the rest wait for the next frame). */
+const FRAME_BUDGET_MS = 30;
 const PALETTE = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
 const FALLBACK = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
 
@@ -22,6 +24,8 @@ export class CurvesView {
   readonly store = new CurveStore();
   private charts = new Map<string, { chart: Chart; summary: HTMLElement; box: HTMLElement }>();
   private frame = 0;
+  /** Charts still to redraw (ids). */
+  private readonly pending = new Set<string>();
   private readonly runList: HTMLElement;
   private readonly status: HTMLElement;
   private opts: DrawOptions & { log: boolean };
@@ -165,40 +169,52 @@ export class CurvesView {
     }));
   }
 
-  /** One redraw per animation frame at most, however many messages arrived. */
+  /**
+   * Redraws are batched per animation frame, however many messages arrived, and spread over frames: a frame draws
+   * charts until FRAME_BUDGET_MS have passed and leaves the rest to the next, so with 100k-point runs on a busy
+   * machine one frame never holds the webview for all seven charts.
+   */
   private schedule(): void {
+    for (const spec of CHARTS) this.pending.add(spec.id);
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.redraw();
-    });
+    this.frame = requestAnimationFrame(() => this.redraw());
   }
+
   private redraw(): void {
+    this.frame = 0;
+    const t0 = performance.now();
     const palette = PALETTE.map((v, i) => cssVar(v, FALLBACK[i]));
     const runOrder = [...this.store.runs.keys()];
     for (const spec of CHARTS) {
-      const c = this.charts.get(spec.id)!;
-      const width = Math.max(50, c.chart.chartArea?.width ?? c.box.clientWidth ?? 600);
-      const lines = chartLines(this.store, spec, { ...this.opts, width });
-      c.box.hidden = lines.length === 0 && (spec.id === 'forgetting' || spec.id === 'eval-metric');
-      const styles = lineStyles(lines, runOrder);
-      c.chart.data.datasets = lines.map((l, i) => {
-        const base = palette[styles[i].color % palette.length];
-        return { label: l.label, data: l.points, borderColor: l.raw ? withAlpha(base, 0.3) : base, backgroundColor: base, borderDash: styles[i].dashed ? [6, 3] : [], borderWidth: l.raw ? 1 : 1.8 };
-      });
-      const scales = c.chart.options.scales as { x: { title: { text: string } }; y: { type: string } };
-      scales.x.title.text = this.opts.xAxis === 'step' ? 'step' : 'training time (s)';
-      scales.y.type = this.opts.log ? 'logarithmic' : 'linear';
-      c.chart.update('none');
-      const text = pointSummary(this.store, spec) + (spec.id === 'forgetting' ? forgettingSummary(this.store) : '');
-      c.summary.textContent = text;
-      c.chart.canvas.setAttribute('aria-label', `${spec.title}: ${text}`);
-      c.chart.canvas.dataset.points = String(lines.filter((l) => !l.smoothed).reduce((n, l) => n + l.total, 0));
+      if (!this.pending.delete(spec.id)) continue;
+      this.drawChart(spec, palette, runOrder);
+      if (performance.now() - t0 > FRAME_BUDGET_MS) break;
     }
+    if (this.pending.size) this.frame = requestAnimationFrame(() => this.redraw());
     this.status.textContent = this.store.runs.size
       ? `Showing ${[...this.store.runs.values()].map((r) => `${r.label} (${r.status}, ${r.points('loss')} steps${r.skipped ? `, ${r.skipped} unreadable lines` : ''})`).join('; ')}`
       : 'No run shown yet: pick runs below or open one from the Experiments tree.';
     this.status.dataset.runs = String(this.store.runs.size);
+  }
+
+  private drawChart(spec: ChartSpec, palette: string[], runOrder: string[]): void {
+    const c = this.charts.get(spec.id)!;
+    const width = Math.max(50, c.chart.chartArea?.width ?? c.box.clientWidth ?? 600);
+    const lines = chartLines(this.store, spec, { ...this.opts, width });
+    c.box.hidden = lines.length === 0 && (spec.id === 'forgetting' || spec.id === 'eval-metric');
+    const styles = lineStyles(lines, runOrder);
+    c.chart.data.datasets = lines.map((l, i) => {
+      const base = palette[styles[i].color % palette.length];
+      return { label: l.label, data: l.points, borderColor: l.raw ? withAlpha(base, 0.3) : base, backgroundColor: base, borderDash: styles[i].dashed ? [6, 3] : [], borderWidth: l.raw ? 1 : 1.8 };
+    });
+    const scales = c.chart.options.scales as { x: { title: { text: string } }; y: { type: string } };
+    scales.x.title.text = this.opts.xAxis === 'step' ? 'step' : 'training time (s)';
+    scales.y.type = this.opts.log ? 'logarithmic' : 'linear';
+    c.chart.update('none');
+    const text = pointSummary(this.store, spec) + (spec.id === 'forgetting' ? forgettingSummary(this.store) : '');
+    c.summary.textContent = text;
+    c.chart.canvas.setAttribute('aria-label', `${spec.title}: ${text}`);
+    c.chart.canvas.dataset.points = String(lines.filter((l) => !l.smoothed).reduce((n, l) => n + l.total, 0));
   }
 }
 

@@ -56,9 +56,15 @@ export interface DrawnLine {
   total: number;
 }
 
+/** The smoothed values of one line, reused from redraw to redraw: a fresh 100k-point array each time costs more than
+ * the smoothing itself (allocation and collection). Only read until the line is decimated. */
+let scratch = new Float64Array(0);
+
 export function linePoints(s: Series, o: DrawOptions, smoothed: boolean): { x: number; y: number }[] {
   const xs = o.xAxis === 'step' ? s.step.view() : s.time.view();
-  const ys = smoothed && o.smoothing > 0 ? emaDebiased(s.value.view(), o.smoothing) : s.value.view();
+  const n = s.value.length;
+  if (smoothed && o.smoothing > 0 && scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
+  const ys = smoothed && o.smoothing > 0 ? emaDebiased(s.value.view(), o.smoothing, scratch.subarray(0, n)) : s.value.view();
   const d = decimateMinMax(xs, ys, s.value.length, Math.max(1, Math.floor(o.width)));
   const out = new Array<{ x: number; y: number }>(d.x.length);
   for (let i = 0; i < d.x.length; i++) out[i] = { x: d.x[i], y: d.y[i] };
