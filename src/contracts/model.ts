@@ -1,10 +1,11 @@
 // Model and freezing: the host owns the experiment file; the panel sends what the user toggled and gets the whole
 // (small) freeze state back after every write, so file and panel never disagree.
+import type { FreezePreset } from '../core/freezing.js';
 import { arr, bool, int, msg, num, obj, oneOf, opt, str, unionParser } from './validate.js';
 
 const param = obj({ name: str, path: str, module: str, size: int, dims: arr(int), frozen: bool });
 const group = obj({ match: arr(str), lrScale: opt(num), weightDecay: opt(num) });
-export const PRESETS = ['head', 'lastBlocks', 'all', 'none'] as const;
+export const PRESETS = ['head', 'lastBlocks', 'all', 'none'] as const satisfies readonly FreezePreset[];
 export type Preset = (typeof PRESETS)[number];
 
 const modelState = msg('model/state', {

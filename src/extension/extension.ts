@@ -313,7 +313,9 @@ class FineTune {
     return {
       onRunEvent: (listener) => this.manager.onEvent(({ run, event }) => run.runDir && listener(run.runDir, event)),
       listRuns: async () => this.records.map((r) => ({
-        runDir: r.runDir, label: `${r.experiment} · ${runLabel(r.runDir, r.runDir)}`, experiment: r.experiment,
+        runDir: r.runDir, label: `${r.experiment} · ${runLabel(r.runDir, r.runDir)}`,
+        // As the tree matches a run to its experiment: the file the run names, else the experiment of that name.
+        experimentFile: r.experimentFile ?? this.experiments.find((e) => e.name === r.experiment)?.file,
         status: this.manager.find(r.runDir)?.status === 'running' ? 'running' : r.state?.status ?? 'failed',
       })),
       log: (m) => this.output.info(m),

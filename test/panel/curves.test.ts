@@ -2,7 +2,7 @@
 // chart plots.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHARTS, chartLines, forgettingSummary, pointSummary } from '../../webview-ui/src/curves/charts.js';
+import { CHARTS, chartLines, forgettingSummary, lineStyles, pointSummary } from '../../webview-ui/src/curves/charts.js';
 import { decimateMinMax } from '../../webview-ui/src/curves/decimate.js';
 import { emaDebiased } from '../../webview-ui/src/curves/smooth.js';
 import { CurveStore, toCsv } from '../../webview-ui/src/curves/store.js';
@@ -78,4 +78,19 @@ test('charts: train loss raw + smoothed, every eval split, the forgetting monito
   const csv = toCsv(s).split('\n');
   assert.equal(csv[0], 'run,series,step,time_s,value');
   assert.equal(csv.length, 1 + 4 * 3000 + 2 * 2 * 2 + 1); // header, step series, eval loss+accuracy of 2 splits at 2 steps, final newline
+});
+
+test('line styles: one run, a colour per series (raw and smoothed share it); several runs, a colour per run and dashes after the first series', () => {
+  const s = new CurveStore();
+  for (const d of ['/a', '/b']) s.apply({ type: 'curves/reset', runDir: d, label: d, task: 'classification', retention: 'source' });
+  const rows = [{ step: 1, loss: 1, lr: 1e-3, gradNorm: 1, seconds: 0.1 }, { step: 1, split: 'validation', loss: 1, accuracy: 0.1 }, { step: 1, split: 'source', loss: 1, accuracy: 0.9 }];
+  s.apply({ type: 'curves/append', runDir: '/b', rows });
+  const byId = Object.fromEntries(CHARTS.map((c) => [c.id, c]));
+  const opts = { xAxis: 'step' as const, smoothing: 0.5, width: 100 };
+  // Only /b has rows: its two forgetting lines get two colours, neither dashed.
+  assert.deepEqual(lineStyles(chartLines(s, byId['forgetting'], opts), ['/a', '/b']), [{ color: 0, dashed: false }, { color: 1, dashed: false }]);
+  assert.deepEqual(lineStyles(chartLines(s, byId['train-loss'], opts), ['/a', '/b']), [{ color: 0, dashed: false }, { color: 0, dashed: false }]);
+  s.apply({ type: 'curves/append', runDir: '/a', rows });
+  assert.deepEqual(lineStyles(chartLines(s, byId['forgetting'], opts), ['/a', '/b']),
+    [{ color: 0, dashed: false }, { color: 0, dashed: true }, { color: 1, dashed: false }, { color: 1, dashed: true }]);
 });

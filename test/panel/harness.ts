@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const host = new PanelHost(
     // As a JSON string: Playwright's own serializer is slow on 40k-row messages.
     (m: ToWebview) => void page.evaluate((json: string) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(m)).catch(() => {}),
-    { onRunEvent: () => ({ dispose() {} }), listRuns: async () => [big, small].map((r) => ({ runDir: r.runDir, label: path.basename(path.dirname(r.runDir)), experiment: exp, status: 'completed' as const })), log: (s) => errors.push(s) },
+    { onRunEvent: () => ({ dispose() {} }), listRuns: async () => [big, small].map((r) => ({ runDir: r.runDir, label: path.basename(path.dirname(r.runDir)), experimentFile: exp, status: 'completed' as const })), log: (s) => errors.push(s) },
     inProcessJobs,
     { saveFile: async () => true },
   );
@@ -109,6 +109,10 @@ async function main(): Promise<void> {
   await page.locator('[data-testid="preview-row"]').first().waitFor();
   await page.locator('[data-testid="label-bar-neg"]').waitFor();
   await shot('preview');
+  // A wide file (65 columns): the rows must stay in view under the role dropdowns.
+  await host.show({ section: 'preview', file: path.join(REPO, 'examples', 'digits', 'digits.csv') });
+  await page.locator('[data-testid="role-select-pixel_7_7"]').waitFor();
+  await page.screenshot({ path: path.join(out, `${theme}-preview-wide.png`) });
 
   await host.show({ section: 'model', experimentFile: exp });
   await page.locator('[data-testid="trainable-count"]').waitFor();

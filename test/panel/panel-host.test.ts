@@ -21,7 +21,7 @@ function harness(runs: string[] = [], experiment = '') {
   let listener: ((runDir: string, e: RunEvent) => void) | undefined;
   const deps: PanelDeps = {
     onRunEvent: (l) => ((listener = l), { dispose: () => (listener = undefined) }),
-    listRuns: async () => runs.map((runDir) => ({ runDir, label: path.basename(runDir), experiment, status: 'completed' as const })),
+    listRuns: async () => runs.map((runDir) => ({ runDir, label: path.basename(runDir), experimentFile: experiment, status: 'completed' as const })),
     log: (m) => logs.push(m),
   };
   const host = new PanelHost((m) => sent.push(structuredClone(m)), deps, inProcessJobs, { saveFile: async () => true });

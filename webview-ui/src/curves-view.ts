@@ -4,13 +4,15 @@ import {
   CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip,
 } from 'chart.js';
 import type { CurvesToWebview } from '../../src/contracts/curves.js';
-import { CHARTS, chartLines, forgettingSummary, pointSummary, type ChartSpec, type DrawOptions } from './curves/charts.js';
+import { CHARTS, chartLines, forgettingSummary, lineStyles, pointSummary, type ChartSpec, type DrawOptions } from './curves/charts.js';
 import { CurveStore, toCsv } from './curves/store.js';
 import { clear, h, tid } from './dom.js';
 import { getUiState, post, setUiState } from './vscode-api.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend);
 
+/** A frame stops drawing charts once this much time has passed (the rest wait for the next frame). */
+const FRAME_BUDGET_MS = 30;
 const PALETTE = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
 const FALLBACK = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
 
@@ -22,6 +24,8 @@ export class CurvesView {
   readonly store = new CurveStore();
   private charts = new Map<string, { chart: Chart; summary: HTMLElement; box: HTMLElement }>();
   private frame = 0;
+  /** Charts still to redraw (ids). */
+  private readonly pending = new Set<string>();
   private readonly runList: HTMLElement;
   private readonly status: HTMLElement;
   private opts: DrawOptions & { log: boolean };
@@ -95,7 +99,7 @@ export class CurvesView {
       const c = this.charts.get(spec.id)?.chart;
       if (c) post({ type: 'curves/export', format: 'png', name: `${spec.id}.png`, data: c.toBase64Image('image/png') });
     } }, 'PNG');
-    const remedy = spec.id === 'forgetting' ? h('div', { class: 'presets', testid: 'mix-remedy' }) : null;
+    const remedy = spec.id === 'forgetting' ? h('div', { testid: 'mix-remedy' }) : null;
     const box = h('figure', { class: 'chart', testid: tid('chart-box', spec.id) },
       h('figcaption', {}, h('span', { text: spec.title }), png), h('div', { class: 'canvas-wrap' }, canvas), summary, remedy);
     if (remedy) this.remedy = remedy;
@@ -156,47 +160,61 @@ export class CurvesView {
     const runs = [...this.store.runs.values()].filter((r) => r.retention && r.mixSupported);
     clear(this.remedy, runs.map((r) => {
       const pctInput = h('input', { type: 'number', min: 1, max: 90, step: 1, value: 10, class: 'narrow num', testid: tid('mix-percent', r.label), 'aria-label': `Percent of source data to mix into ${r.label}'s training` });
-      return h('span', { class: 'inline' }, h('vscode-button', { secondary: true, testid: tid('mix-apply', r.label), onclick: () => {
+      const apply = () => {
         const p = Math.min(90, Math.max(1, Number((pctInput as HTMLInputElement).value) || 10));
         post({ type: 'curves/mixRetention', runDir: r.runDir, mix: p / 100 });
-      } }, `Mix source data into ${r.label}'s experiment:`), pctInput, '%');
+      };
+      return h('div', { class: 'remedy' }, runs.length > 1 ? h('span', { class: 'muted', text: `${r.label}:` }) : null, h('span', { text: 'Mix' }), pctInput,
+        h('span', { text: '% source data into training' }), h('vscode-button', { secondary: true, testid: tid('mix-apply', r.label), title: `Writes retention.mix into the experiment file of ${r.label}`, onclick: apply }, 'Apply'));
     }));
   }
 
-  /** One redraw per animation frame at most, however many messages arrived. */
+  /**
+   * Redraws are batched per animation frame, however many messages arrived, and spread over frames: a frame draws
+   * charts until FRAME_BUDGET_MS have passed and leaves the rest to the next, so with 100k-point runs on a busy
+   * machine one frame never holds the webview for all seven charts.
+   */
   private schedule(): void {
+    for (const spec of CHARTS) this.pending.add(spec.id);
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.redraw();
-    });
+    this.frame = requestAnimationFrame(() => this.redraw());
   }
+
   private redraw(): void {
-    const colors = new Map([...this.store.runs.keys()].map((d, i) => [d, cssVar(PALETTE[i % PALETTE.length], FALLBACK[i % FALLBACK.length])]));
+    this.frame = 0;
+    const t0 = performance.now();
+    const palette = PALETTE.map((v, i) => cssVar(v, FALLBACK[i]));
+    const runOrder = [...this.store.runs.keys()];
     for (const spec of CHARTS) {
-      const c = this.charts.get(spec.id)!;
-      const width = Math.max(50, c.chart.chartArea?.width ?? c.box.clientWidth ?? 600);
-      const lines = chartLines(this.store, spec, { ...this.opts, width });
-      c.box.hidden = lines.length === 0 && (spec.id === 'forgetting' || spec.id === 'eval-metric');
-      const splitsSeen = [...new Set(lines.map((l) => l.key))];
-      c.chart.data.datasets = lines.map((l) => {
-        const base = colors.get(l.runDir) ?? FALLBACK[0];
-        const dash = splitsSeen.indexOf(l.key) > 0 ? [6, 3] : [];
-        return { label: l.label, data: l.points, borderColor: base, backgroundColor: base, borderDash: dash, borderWidth: l.raw ? 1 : 1.8, ...(l.raw ? { borderColor: withAlpha(base, 0.3) } : {}) };
-      });
-      const scales = c.chart.options.scales as { x: { title: { text: string } }; y: { type: string } };
-      scales.x.title.text = this.opts.xAxis === 'step' ? 'step' : 'training time (s)';
-      scales.y.type = this.opts.log ? 'logarithmic' : 'linear';
-      c.chart.update('none');
-      const text = pointSummary(this.store, spec) + (spec.id === 'forgetting' ? forgettingSummary(this.store) : '');
-      c.summary.textContent = text;
-      c.chart.canvas.setAttribute('aria-label', `${spec.title}: ${text}`);
-      c.chart.canvas.dataset.points = String(lines.filter((l) => !l.smoothed).reduce((n, l) => n + l.total, 0));
+      if (!this.pending.delete(spec.id)) continue;
+      this.drawChart(spec, palette, runOrder);
+      if (performance.now() - t0 > FRAME_BUDGET_MS) break;
     }
+    if (this.pending.size) this.frame = requestAnimationFrame(() => this.redraw());
     this.status.textContent = this.store.runs.size
       ? `Showing ${[...this.store.runs.values()].map((r) => `${r.label} (${r.status}, ${r.points('loss')} steps${r.skipped ? `, ${r.skipped} unreadable lines` : ''})`).join('; ')}`
       : 'No run shown yet: pick runs below or open one from the Experiments tree.';
     this.status.dataset.runs = String(this.store.runs.size);
+  }
+
+  private drawChart(spec: ChartSpec, palette: string[], runOrder: string[]): void {
+    const c = this.charts.get(spec.id)!;
+    const width = Math.max(50, c.chart.chartArea?.width ?? c.box.clientWidth ?? 600);
+    const lines = chartLines(this.store, spec, { ...this.opts, width });
+    c.box.hidden = lines.length === 0 && (spec.id === 'forgetting' || spec.id === 'eval-metric');
+    const styles = lineStyles(lines, runOrder);
+    c.chart.data.datasets = lines.map((l, i) => {
+      const base = palette[styles[i].color % palette.length];
+      return { label: l.label, data: l.points, borderColor: l.raw ? withAlpha(base, 0.3) : base, backgroundColor: base, borderDash: styles[i].dashed ? [6, 3] : [], borderWidth: l.raw ? 1 : 1.8 };
+    });
+    const scales = c.chart.options.scales as { x: { title: { text: string } }; y: { type: string } };
+    scales.x.title.text = this.opts.xAxis === 'step' ? 'step' : 'training time (s)';
+    scales.y.type = this.opts.log ? 'logarithmic' : 'linear';
+    c.chart.update('none');
+    const text = pointSummary(this.store, spec) + (spec.id === 'forgetting' ? forgettingSummary(this.store) : '');
+    c.summary.textContent = text;
+    c.chart.canvas.setAttribute('aria-label', `${spec.title}: ${text}`);
+    c.chart.canvas.dataset.points = String(lines.filter((l) => !l.smoothed).reduce((n, l) => n + l.total, 0));
   }
 }
 

@@ -146,6 +146,8 @@ export class ModelView {
         h('span', { class: 'muted', text: s.lr ? ` = ${fmtNum(s.lr * (g.lrScale ?? 1), 3)}` : '' }),
         h('vscode-button', { secondary: true, 'aria-label': `Remove group ${i + 1}`, onclick: () => { draft.splice(i, 1); this.render(); } }, 'Remove'));
     });
+    // Native number inputs, not vscode-textfield: its `step` is a Number property, so step="any" becomes NaN, the
+    // inner input falls back to step 1 and 0.5 is :invalid, drawn in the theme's error colours (red in dark themes).
     const factor = h('input', { type: 'number', step: 'any', min: 0, value: 0.5, class: 'narrow num', 'aria-label': 'Learning-rate factor per block, top-down', testid: 'discriminative-factor' });
     return h('section', { testid: 'lr-groups' },
       h('h3', { text: 'Learning rate per group (discriminative fine-tuning)' }),

@@ -1,5 +1,6 @@
-// Section 1: the dataset preview. Rows (long text truncated, expandable; image thumbnails), a role dropdown per
-// column, the label distribution as bars, split sizes and bad rows.
+// Section 1: the dataset preview. Rows (long text truncated, expandable; image thumbnails) under a header that holds
+// each column's name and role dropdown (so a file with dozens of columns scrolls sideways, its rows stay in view),
+// the label distribution as bars, split sizes and bad rows.
 import { PICKABLE_ROLES, type PreviewToWebview, type PreviewState } from '../../src/contracts/preview.js';
 import { clear, fmtInt, h, tid } from './dom.js';
 import { post } from './vscode-api.js';
@@ -33,9 +34,7 @@ export class PreviewView {
       h('h2', { text: p.file }),
       h('p', { testid: 'preview-summary' }, `${p.format} · ${p.rowCountExact ? '' : 'about '}${fmtInt(p.rowCount)} rows · ${p.columns.length} columns`),
       unsure.length ? h('p', { class: 'warning', role: 'status', testid: 'roles-unsure' }, `Not sure about ${unsure.map((c) => `"${c.name}" (${ROLE_NAMES[c.role]})`).join(', ')}: check the role and pick another if it is wrong.`) : null,
-      h('h3', { text: 'Columns and roles' }),
-      this.roles(p),
-      h('h3', { text: 'Rows' }),
+      h('h3', { text: 'Rows, with each column\'s role' }),
       this.table(p),
       this.labels(p),
       this.splits(p),
@@ -43,23 +42,24 @@ export class PreviewView {
     );
   }
 
-  private roles(p: PreviewState): HTMLElement {
-    return h('div', { class: 'roles', testid: 'roles' }, p.columns.map((c) => {
-      const select = h('vscode-single-select', { testid: tid('role-select', c.name), 'aria-label': `Role of column ${c.name}` },
-        [...new Set([...PICKABLE_ROLES, c.role])].map((r) => h('vscode-option', { value: r, selected: r === c.role, text: ROLE_NAMES[r] ?? r })));
-      select.addEventListener('change', () => {
-        const role = (select as unknown as { value: string }).value;
-        if (role !== c.role && (PICKABLE_ROLES as readonly string[]).includes(role)) post({ type: 'preview/setRole', column: c.name, role: role as (typeof PICKABLE_ROLES)[number] });
-      });
-      return h('label', { class: 'role' + (c.unsure ? ' unsure' : ''), testid: tid('role', c.name), 'data-role': c.role },
-        h('span', { class: 'col-name', text: c.name }), select, c.unsure ? h('span', { class: 'badge', title: 'guess: please check', text: 'unsure' }) : null);
-    }));
+  /** The role dropdown of a column, in its header cell. */
+  private role(c: PreviewState['columns'][number]): HTMLElement {
+    const select = h('vscode-single-select', { testid: tid('role-select', c.name), 'aria-label': `Role of column ${c.name}` },
+      [...new Set([...PICKABLE_ROLES, c.role])].map((r) => h('vscode-option', { value: r, selected: r === c.role, text: ROLE_NAMES[r] ?? r })));
+    select.addEventListener('change', () => {
+      const role = (select as unknown as { value: string }).value;
+      if (role !== c.role && (PICKABLE_ROLES as readonly string[]).includes(role)) post({ type: 'preview/setRole', column: c.name, role: role as (typeof PICKABLE_ROLES)[number] });
+    });
+    return h('th', { scope: 'col', class: 'role' + (c.unsure ? ' unsure' : ''), testid: tid('role', c.name), 'data-role': c.role },
+      h('div', { class: 'role-cell' }, select, c.unsure ? h('span', { class: 'badge', title: 'guess: please check', text: 'unsure' }) : null));
   }
 
   private table(p: PreviewState): HTMLElement {
     const role = new Map(p.columns.map((c) => [c.name, c.role]));
     return h('div', { class: 'table-wrap' }, h('table', { testid: 'preview-table' },
-      h('thead', {}, h('tr', {}, p.columns.map((c) => h('th', { scope: 'col', text: c.name })))),
+      h('thead', {},
+        h('tr', {}, p.columns.map((c) => h('th', { scope: 'col', class: 'col-name', text: c.name }))),
+        h('tr', { class: 'roles', testid: 'roles' }, p.columns.map((c) => this.role(c)))),
       h('tbody', {}, p.rows.map((r, i) => h('tr', { testid: 'preview-row', 'data-row': i }, p.columns.map((c) => h('td', {}, cellView(r[c.name], role.get(c.name)!)))))),
     ));
   }

@@ -8,8 +8,9 @@ export interface PanelDeps {
   /** Live events of runs this window trains; a run started elsewhere (CLI, an earlier window) is only on disk:
    * tail its metrics.jsonl. */
   onRunEvent(listener: (runDir: string, event: RunEvent) => void): { dispose(): void };
-  /** Runs the experiment tree knows, newest first, for the overlay and diff pickers. */
-  listRuns(): Promise<{ runDir: string; label: string; experiment: string; status: RunStatus }[]>;
+  /** Runs the experiment tree knows, newest first, for the overlay and diff pickers, each with the path of the
+   * experiment file that made it (where known). */
+  listRuns(): Promise<{ runDir: string; label: string; experimentFile?: string; status: RunStatus }[]>;
   /** Writes a line to the extension's output channel. */
   log(message: string): void;
   /** The extension's worker thread for heavy reads, shared with the panel (a panel alone starts its own). */

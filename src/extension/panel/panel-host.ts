@@ -13,7 +13,7 @@ import { parseToHost, type PanelView, type Section, type ToHost, type ToWebview 
 import type { PickableRole } from '../../contracts/preview.js';
 import type { PanelDeps } from './deps.js';
 import { readExperimentFile, schemaHas, writeFreezing, type ExperimentFile } from './experiment-file.js';
-import { findBlocks, findHead, frozenSet, globsFor, presetFrozen, toggled, trainableCount } from './freeze.js';
+import { findBlocks, findHead, frozenSet, globsFor, presetFrozen, toggled, trainableCount } from '../../core/freezing.js';
 import type { PanelJobs } from './jobs.js';
 import { MetricsTail } from '../runs/metrics-tail.js';
 
@@ -193,10 +193,10 @@ export class PanelHost {
   private async mixRetention(runDir: string, mix: number): Promise<void> {
     if (!(mix >= 0 && mix < 1)) throw new Error(`mix must be a share between 0 and 1, not ${mix}`);
     const run = (await this.deps.listRuns()).find((r) => r.runDir === runDir);
-    if (!run?.experiment) throw new Error(`no experiment file is known for ${runDir}`);
-    await writeFreezing(await readExperimentFile(run.experiment), { mix });
-    this.post({ type: 'panel/notice', level: 'info', message: `${run.experiment}: retention.mix = ${mix}; the next run of this experiment mixes ${Math.round(mix * 100)}% source data into training.` });
-    if (this.model?.file === run.experiment) await this.sendModel();
+    if (!run?.experimentFile) throw new Error(`no experiment file is known for ${runDir}`);
+    await writeFreezing(await readExperimentFile(run.experimentFile), { mix });
+    this.post({ type: 'panel/notice', level: 'info', message: `${run.experimentFile}: retention.mix = ${mix}; the next run of this experiment mixes ${Math.round(mix * 100)}% source data into training.` });
+    if (this.model?.file === run.experimentFile) await this.sendModel();
   }
 
   // ---- curves ----

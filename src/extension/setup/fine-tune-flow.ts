@@ -6,7 +6,7 @@ import type { Inspection } from '../../cli/inspect.js';
 import type { Preview, Task } from '../../core/data/types.js';
 import type { Preset } from '../../contracts/model.js';
 import { treeParams, type ParamInfo } from '../../core/module-tree.js';
-import { findBlocks, findHead, globsFor, presetFrozen, trainableCount } from '../panel/freeze.js';
+import { findBlocks, findHead, globsFor, presetFrozen, trainableCount } from '../../core/freezing.js';
 
 export interface Step {
   title: string;

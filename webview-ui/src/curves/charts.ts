@@ -56,9 +56,15 @@ export interface DrawnLine {
   total: number;
 }
 
+/** The smoothed values of one line, reused from redraw to redraw: a fresh 100k-point array each time costs more than
+ * the smoothing itself (allocation and collection). Only read until the line is decimated. */
+let scratch = new Float64Array(0);
+
 export function linePoints(s: Series, o: DrawOptions, smoothed: boolean): { x: number; y: number }[] {
   const xs = o.xAxis === 'step' ? s.step.view() : s.time.view();
-  const ys = smoothed && o.smoothing > 0 ? emaDebiased(s.value.view(), o.smoothing) : s.value.view();
+  const n = s.value.length;
+  if (smoothed && o.smoothing > 0 && scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
+  const ys = smoothed && o.smoothing > 0 ? emaDebiased(s.value.view(), o.smoothing, scratch.subarray(0, n)) : s.value.view();
   const d = decimateMinMax(xs, ys, s.value.length, Math.max(1, Math.floor(o.width)));
   const out = new Array<{ x: number; y: number }>(d.x.length);
   for (let i = 0; i < d.x.length; i++) out[i] = { x: d.x[i], y: d.y[i] };
@@ -109,4 +115,17 @@ export function forgettingSummary(store: CurveStore): string {
     if (changes.length) parts.push(`${run.label}: ${changes.join(', ')}`);
   }
   return parts.length ? ` — ${parts.join('; ')}` : '';
+}
+
+/**
+ * Colour (palette index) and dash of each line: one run shown, each series its own colour (the forgetting monitor's
+ * new-task and retention lines read apart at a glance); several runs, a colour per run and a dash for every series
+ * after the chart's first.
+ */
+export function lineStyles(lines: readonly DrawnLine[], runOrder: readonly string[]): { color: number; dashed: boolean }[] {
+  const keys = [...new Set(lines.map((l) => l.key))];
+  const runs = new Set(lines.map((l) => l.runDir));
+  return lines.map((l) => runs.size <= 1
+    ? { color: keys.indexOf(l.key), dashed: false }
+    : { color: Math.max(0, runOrder.indexOf(l.runDir)), dashed: keys.indexOf(l.key) > 0 });
 }

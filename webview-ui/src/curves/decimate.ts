@@ -15,24 +15,33 @@ export function decimateMinMax(x: ArrayLike<number>, y: ArrayLike<number>, n: nu
     return { x: ox, y: oy };
   }
   const x0 = x[0];
-  const span = x[n - 1] - x0 || 1;
+  const scale = buckets / (x[n - 1] - x0 || 1);
+  const last = buckets - 1;
+  // Indices kept for a bucket are ascending (first <= lo, hi <= end): each is pushed only past the one before.
+  let kept = -1;
+  const keep = (k: number) => {
+    if (k <= kept) return;
+    kept = k;
+    ox.push(x[k]);
+    oy.push(y[k]);
+  };
   let i = 0;
   while (i < n) {
-    const b = Math.min(buckets - 1, Math.floor(((x[i] - x0) / span) * buckets));
+    const b = Math.min(last, Math.floor((x[i] - x0) * scale));
     const first = i;
     let lo = i, hi = i;
+    let ylo = y[i], yhi = y[i];
     i++;
-    while (i < n && Math.min(buckets - 1, Math.floor(((x[i] - x0) / span) * buckets)) === b) {
+    for (; i < n && Math.min(last, Math.floor((x[i] - x0) * scale)) === b; i++) {
+      const v = y[i];
       // NaN never wins a comparison: a diverged point does not hide the envelope.
-      if (y[i] < y[lo] || !(y[lo] === y[lo])) lo = i;
-      if (y[i] > y[hi] || !(y[hi] === y[hi])) hi = i;
-      i++;
+      if (v < ylo || ylo !== ylo) { lo = i; ylo = v; }
+      if (v > yhi || yhi !== yhi) { hi = i; yhi = v; }
     }
-    const last = i - 1;
-    for (const k of [...new Set([first, Math.min(lo, hi), Math.max(lo, hi), last])].sort((a, b) => a - b)) {
-      ox.push(x[k]);
-      oy.push(y[k]);
-    }
+    keep(first);
+    keep(Math.min(lo, hi));
+    keep(Math.max(lo, hi));
+    keep(i - 1);
   }
   return { x: ox, y: oy };
 }

@@ -1,10 +1,10 @@
-// Freezing as the panel edits it: globs after toggles and presets, blocks and head found by structure.
+// Freezing as the panel and the palette flow edit it: globs after toggles and presets, blocks and head found by structure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ParamInfo } from '../../src/core/module-tree.js';
-import { findBlocks, findHead, frozenSet, globsFor, presetFrozen, toggled, trainableCount } from '../../src/extension/panel/freeze.js';
+import { findBlocks, findHead, frozenSet, globsFor, presetFrozen, toggled, trainableCount } from '../../src/core/freezing.js';
 import { modelParams } from '../../src/extension/panel/jobs-run.js';
-import { DIGITS_MODEL } from './fixtures.js';
+import { DIGITS_MODEL } from '../panel/fixtures.js';
 
 const p = (path: string, size = 10): ParamInfo => ({ name: path, path, module: path.slice(0, path.lastIndexOf('.')), dims: [size], size });
 const bert: ParamInfo[] = [

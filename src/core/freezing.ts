@@ -1,8 +1,9 @@
-// Freezing as the panel edits it: which parameters the experiment's globs freeze, the globs after a toggle or a
-// preset (keeping the user's own globs wherever they still hold), the repeated blocks that "last N blocks" counts,
-// and the head. Pure: the panel host reads and writes the experiment file around it.
-import { matchesAny, moduleTree, type ModuleNode, type ParamInfo } from '../../core/module-tree.js';
-import type { Preset } from '../../contracts/model.js';
+// Freezing as the panel and the palette flow edit it: which parameters the experiment's globs freeze, the globs
+// after a toggle or a preset (keeping the user's own globs wherever they still hold), the repeated blocks that
+// "last N blocks" counts, and the head. Pure: the callers read and write the experiment file around it.
+import { matchesAny, moduleTree, type ModuleNode, type ParamInfo } from './module-tree.js';
+
+export type FreezePreset = 'head' | 'lastBlocks' | 'all' | 'none';
 
 export function frozenSet(params: ParamInfo[], globs: string[]): Set<string> {
   return new Set(params.filter((p) => matchesAny(p, globs)).map((p) => p.name));
@@ -77,7 +78,7 @@ export function findHead(params: ParamInfo[]): string[] {
 }
 
 /** The frozen set a preset gives. `lastBlocks` keeps the head and the last `blocks` blocks trainable. */
-export function presetFrozen(params: ParamInfo[], preset: Preset, blocks = 1): Set<string> {
+export function presetFrozen(params: ParamInfo[], preset: FreezePreset, blocks = 1): Set<string> {
   if (preset === 'all') return new Set();
   if (preset === 'none') return new Set(params.map((p) => p.name));
   const trainable = new Set(findHead(params).flatMap((m) => paramsUnder(params, m)).map((p) => p.name));
