@@ -1,11 +1,11 @@
-import { clone } from '@bufbuild/protobuf';
-import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { create } from '@bufbuild/protobuf';
+import { TensorProtoSchema, type ModelProto, type TensorProto } from 'onnx-buf';
 import ort from 'onnxruntime-node';
 import type { Batch, HostTensor } from './data/types.js';
 import { matchesAny, parameterInfos, type ParamInfo } from './module-tree.js';
 import { UserError } from './onnx/errors.js';
-import { loadModel, saveModel, serializeModel } from './onnx/model.js';
-import { DT, makeTensor, numel, tensorValues } from './onnx/tensor.js';
+import { cloneSharingInitializers, loadModel, saveModel, serializeModel } from './onnx/model.js';
+import { DT, floatView, makeTensor, numel, tensorValues } from './onnx/tensor.js';
 import { clipGradNorm, createOptimizer, gradNorm, lrAt } from './optim/index.js';
 import type { Optimizer, OptimizerSpec, ParamGroup, TrainParam } from './optim/types.js';
 import type { Tensor } from './checkpoints/safetensors.js';
@@ -73,6 +73,9 @@ export class TrainingSession {
   /** What loading changed to read the file (opset upgrade, Constant weights, folded If, relaxed batch). */
   loadNotes: string[] = [];
   step = 0;
+  /** Where set-up time went, in seconds: loading and preparing the model, the shape probe, building the training
+   * and eval graphs, and ONNX Runtime creating their sessions (the last compile, after a thaw). */
+  setupSeconds = { load: 0, probe: 0, graph: 0, sessions: 0 };
   private buffer = new Float32Array(0);
   private gradBuffer = new Float32Array(0);
   private resetPending = true;
@@ -89,23 +92,28 @@ export class TrainingSession {
     private evalSession: ort.InferenceSession,
     private readonly sample: Feeds,
     private readonly opts: SessionOptions,
+    packed?: Packed,
   ) {
     this.parameters = parameterInfos(prepared.graph!);
     const groupSpecs = opts.groups ?? [];
     this.groups = [...groupSpecs.map((g) => ({ lrScale: g.lrScale ?? 1, weightDecay: g.weightDecay })), { lrScale: 1 }];
     this.thawed = [...(opts.thaw ?? [])];
-    this.layOut();
+    this.layOut(packed);
     if (opts.optimizer) this.optimizer = createOptimizer(opts.optimizer);
   }
 
-  /** Contiguous buffers and `trainable` views for the compiled graph's parameters, valued from `prepared`. */
-  private layOut(): void {
+  /**
+   * Contiguous buffers and `trainable` views for the compiled graph's parameters, valued from `prepared`; `packed`,
+   * when it holds exactly those parameters in that order, becomes the parameter buffer as it is.
+   */
+  private layOut(packed?: Packed): void {
     const { compiled, prepared } = this;
     this.noGradient = compiled.noGradient;
     this.loss = compiled.loss;
     const inits = new Map(prepared.graph!.initializer.map((t) => [t.name, t]));
     const total = compiled.params.reduce((n, p) => n + numel(inits.get(p)!.dims), 0);
-    this.buffer = new Float32Array(total);
+    const adopt = packed && packed.names.length === compiled.params.length && packed.names.every((n, i) => n === compiled.params[i]);
+    this.buffer = adopt ? packed.buffer : new Float32Array(total);
     this.gradBuffer = new Float32Array(total);
     this.directFetches = undefined;
     this.scratch = undefined;
@@ -119,16 +127,21 @@ export class TrainingSession {
       const init = inits.get(name)!;
       const n = numel(init.dims);
       const data = this.buffer.subarray(offset, offset + n);
-      data.set(tensorValues(init) as Float32Array);
+      if (!adopt) {
+        data.set(floatView(init));
+        inits.set(name, viewTensor(init, data));
+      }
       const info = infoByName.get(name)!;
       const g = groupSpecs.findIndex((spec) => matchesAny(info, spec.match));
       this.trainable.push({ name, data, grad: this.gradBuffer.subarray(offset, offset + n), group: g < 0 ? groupSpecs.length : g });
       offset += n;
     }
+    prepared.graph!.initializer = prepared.graph!.initializer.map((t) => inits.get(t.name)!);
   }
 
   /** Loads (if a path), prepares and compiles a model; `sample` is one batch, used to learn every value's shape. */
   static async create(model: string | ModelProto, sample: Feeds, opts: SessionOptions): Promise<TrainingSession> {
+    const start = performance.now();
     const source = typeof model === 'string' ? model : 'model';
     const loadNotes: string[] = [];
     let prepared = prepareModel(typeof model === 'string' ? loadModel(model) : model, source, loadNotes);
@@ -139,8 +152,11 @@ export class TrainingSession {
     if (params.some((p) => p.dims.length > 0) && trainable.length === 0) {
       throw new UserError(`every parameter is frozen by ${JSON.stringify(opts.freeze ?? [])}: nothing to train`);
     }
-    const { compiled, trainSession, evalSession } = await compileSessions(prepared, trainable, sample, opts);
-    const session = new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts);
+    const packed = packParameters(prepared, trainable);
+    const load = (performance.now() - start) / 1e3;
+    const { compiled, trainSession, evalSession, sessionSeconds } = await compileSessions(prepared, trainable, sample, opts);
+    const session = new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts, packed);
+    session.setupSeconds = { load, ...compiled.seconds, sessions: sessionSeconds };
     session.loadNotes = loadNotes;
     if (compiled.viaWhere.length) loadNotes.push(`data-dependent If trained through the branch taken (both branches computed): ${compiled.viaWhere.join(', ')}`);
     session.lora = lora?.lora;
@@ -167,6 +183,7 @@ export class TrainingSession {
     this.thawed.push(...globs);
     await this.release();
     Object.assign(this, { prepared, compiled: next.compiled, trainSession: next.trainSession, evalSession: next.evalSession });
+    this.setupSeconds = { load: 0, ...next.compiled.seconds, sessions: next.sessionSeconds };
     this.layOut();
     return added.filter((n) => this.trainable.some((p) => p.name === n));
   }
@@ -299,9 +316,9 @@ export class TrainingSession {
     return adapterTensors(this.lora, (name) => values.get(name)!);
   }
 
-  /** The prepared model (with LoRA's nodes, if any) with the current parameter values as its initializers. */
+  /** The prepared model (with LoRA's nodes, if any) with a copy of the current parameter values as its initializers. */
   private currentModel(): ModelProto {
-    const m = clone(ModelProtoSchema, this.prepared);
+    const m = cloneSharingInitializers(this.prepared);
     const values = new Map(this.trainable.map((p) => [p.name, p.data]));
     m.graph!.initializer = m.graph!.initializer.map((t) => {
       const v = values.get(t.name);
@@ -325,6 +342,41 @@ export class TrainingSession {
   }
 }
 
+interface Packed { names: string[]; buffer: Float32Array<ArrayBuffer> }
+
+/** A float32 tensor like `t` whose bytes are `data`'s (a view, not a copy). */
+function viewTensor(t: TensorProto, data: Float32Array): TensorProto {
+  return create(TensorProtoSchema, { ...t, floatData: [], rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) as Uint8Array<ArrayBuffer> });
+}
+
+/**
+ * Copies the float32 parameters `names` into one contiguous buffer and makes `model`'s tensors views of it, so the
+ * parameters exist once (and aligned: ORT is fed views of them, no copies); every other initializer that views a
+ * larger buffer gets its own bytes. A model parsed from a file views the file's buffer, which any tensor left
+ * pointing into it would keep alive whole.
+ */
+function packParameters(model: ModelProto, names: string[]): Packed {
+  const graph = model.graph!;
+  const inits = new Map(graph.initializer.map((t) => [t.name, t]));
+  const packed = names.filter((n) => inits.get(n)?.dataType === DT.FLOAT);
+  const buffer = new Float32Array(packed.reduce((n, p) => n + numel(inits.get(p)!.dims), 0));
+  let offset = 0;
+  for (const name of packed) {
+    const t = inits.get(name)!, n = numel(t.dims);
+    const data = buffer.subarray(offset, offset + n);
+    if (t.rawData.length === n * 4) new Uint8Array(buffer.buffer, offset * 4, n * 4).set(t.rawData);
+    else data.set(tensorValues(t) as Float32Array);
+    inits.set(name, viewTensor(t, data));
+    offset += n;
+  }
+  graph.initializer = graph.initializer.map((t) => {
+    const own = inits.get(t.name)!;
+    const raw = own.rawData;
+    return own !== t || raw.byteLength === raw.buffer.byteLength ? own : create(TensorProtoSchema, { ...t, rawData: new Uint8Array(raw) });
+  });
+  return { names: packed, buffer };
+}
+
 /** Parameters that train: those `freeze` does not match, and those `thaw` matches. */
 function trainableNames(params: ParamInfo[], freeze: string[], thaw: string[]): string[] {
   return params.filter((p) => !matchesAny(p, freeze) || matchesAny(p, thaw)).map((p) => p.name);
@@ -343,9 +395,10 @@ async function compileSessions(prepared: ModelProto, trainable: string[], sample
     // or oversubscribed (VMs, the extension host beside VS Code): 611 → 407 ms/step on the bench VM when contended.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
+  const start = performance.now();
   const [trainSession, evalSession] = await Promise.all([
     ort.InferenceSession.create(serializeModel(compiled.train), sessionOptions),
     ort.InferenceSession.create(serializeModel(compiled.eval), sessionOptions),
   ]);
-  return { compiled, trainSession, evalSession };
+  return { compiled, trainSession, evalSession, sessionSeconds: (performance.now() - start) / 1e3 };
 }
