@@ -12,6 +12,8 @@ import type { Tensor } from './checkpoints/safetensors.js';
 import { adapterTensors, mergeLora } from './lora/merge.js';
 import { applyLora, loraTrainable, type LoraOptions } from './lora/setup.js';
 import type { LoraInjection } from './lora/types.js';
+import { initializerFeed } from './shape-probe.js';
+import { makeValueInfo } from './onnx/value-info.js';
 import { checkLabelRange, compileTraining, LABELS, LOSS, prepareModel, type Feeds, type LossChoice, type Task, type TrainingModels } from './training-graph.js';
 
 export interface GroupSpec {
@@ -76,6 +78,8 @@ export class TrainingSession {
   /** Where set-up time went, in seconds: loading and preparing the model, the shape probe, building the training
    * and eval graphs, and ONNX Runtime creating their sessions (the last compile, after a thaw). */
   setupSeconds = { load: 0, probe: 0, graph: 0, sessions: 0 };
+  /** Frozen weights fed to the sessions (views of the prepared model's tensors, see feedingLargeInitializers). */
+  private constants: Feeds = {};
   private buffer = new Float32Array(0);
   private gradBuffer = new Float32Array(0);
   private resetPending = true;
@@ -154,8 +158,9 @@ export class TrainingSession {
     }
     const packed = packParameters(prepared, trainable);
     const load = (performance.now() - start) / 1e3;
-    const { compiled, trainSession, evalSession, sessionSeconds } = await compileSessions(prepared, trainable, sample, opts);
+    const { compiled, trainSession, evalSession, constants, sessionSeconds } = await compileSessions(prepared, trainable, sample, opts);
     const session = new TrainingSession(prepared, compiled, trainSession, evalSession, sample, opts, packed);
+    session.constants = constants;
     session.setupSeconds = { load, ...compiled.seconds, sessions: sessionSeconds };
     session.loadNotes = loadNotes;
     if (compiled.viaWhere.length) loadNotes.push(`data-dependent If trained through the branch taken (both branches computed): ${compiled.viaWhere.join(', ')}`);
@@ -182,7 +187,7 @@ export class TrainingSession {
     const next = await compileSessions(prepared, names, this.sample, this.opts);
     this.thawed.push(...globs);
     await this.release();
-    Object.assign(this, { prepared, compiled: next.compiled, trainSession: next.trainSession, evalSession: next.evalSession });
+    Object.assign(this, { prepared, compiled: next.compiled, trainSession: next.trainSession, evalSession: next.evalSession, constants: next.constants });
     this.setupSeconds = { load: 0, ...next.compiled.seconds, sessions: next.sessionSeconds };
     this.layOut();
     return added.filter((n) => this.trainable.some((p) => p.name === n));
@@ -195,7 +200,7 @@ export class TrainingSession {
   }
 
   private feedsFor(session: ort.InferenceSession, data: Feeds): Feeds {
-    const feeds = { ...data, ...this.paramFeeds() };
+    const feeds = { ...data, ...this.constants, ...this.paramFeeds() };
     const out: Feeds = {};
     for (const name of session.inputNames) {
       if (!feeds[name]) throw new UserError(`the batch has no value for model input '${name}'`);
@@ -400,9 +405,32 @@ async function compileSessions(prepared: ModelProto, trainable: string[], sample
     enableMemPattern: false,
   };
   const start = performance.now();
+  const train = feedingLargeInitializers(compiled.train), evaluation = feedingLargeInitializers(compiled.eval);
   const [trainSession, evalSession] = await Promise.all([
-    ort.InferenceSession.create(serializeModel(compiled.train), sessionOptions),
-    ort.InferenceSession.create(serializeModel(compiled.eval), sessionOptions),
+    ort.InferenceSession.create(serializeModel(train.model), sessionOptions),
+    ort.InferenceSession.create(serializeModel(evaluation.model), sessionOptions),
   ]);
-  return { compiled, trainSession, evalSession, sessionSeconds: (performance.now() - start) / 1e3 };
+  const constants = { ...train.feeds, ...evaluation.feeds };
+  return { compiled, trainSession, evalSession, constants, sessionSeconds: (performance.now() - start) / 1e3 };
+}
+
+/**
+ * The model with its large float initializers (frozen weights) turned into inputs, and the tensors to feed them:
+ * views of the JS copy, so they are neither serialized nor held again by ORT (once per session). ORT can no longer
+ * pre-pack or fold them: BERT-mini with embeddings + 2 layers frozen, or LoRA, steps 1–4% slower (same process,
+ * alternating), peak RSS 392 → 338 and 449 → 338 MiB.
+ */
+function feedingLargeInitializers(model: ModelProto): { model: ModelProto; feeds: Feeds } {
+  const graph = model.graph!;
+  const feeds: Feeds = {};
+  const initializer: TensorProto[] = [], input = [...graph.input];
+  for (const t of graph.initializer) {
+    const feed = initializerFeed(t);
+    if (!feed) initializer.push(t);
+    else {
+      feeds[t.name] = feed;
+      input.push(makeValueInfo(t.name, t.dataType, t.dims.map(Number)));
+    }
+  }
+  return { model: { ...model, graph: { ...graph, initializer, input } }, feeds };
 }
