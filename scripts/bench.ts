@@ -5,7 +5,7 @@
  * PyTorch is installed, a PyTorch CPU eager baseline on the same weights and batch.
  *
  *   node out/scripts/bench.js [--model all|mini|base] [--steps 5] [--warmup 2] [--batch 16] [--seq 128] [--threads 2]
- *     [--base-steps 2] [--base-warmup 1] [--base-batch 8] [--no-torch] [--tuned-malloc] [--json FILE]
+ *     [--base-steps 1] [--base-warmup 1] [--base-batch 8] [--no-torch] [--tuned-malloc] [--json FILE]
  *
  * --tuned-malloc adds a PyTorch run with glibc malloc keeping freed memory (see TORCH_VARIANTS).
  *
@@ -73,7 +73,7 @@ const TORCH_VARIANTS: { note: string; env: Record<string, string> }[] = [
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    steps: 5, warmup: 2, threads: 2, batch: 16, seq: 128, torch: true, tunedMalloc: false, model: 'all', baseSteps: 2, baseWarmup: 1, baseBatch: 8,
+    steps: 5, warmup: 2, threads: 2, batch: 16, seq: 128, torch: true, tunedMalloc: false, model: 'all', baseSteps: 1, baseWarmup: 1, baseBatch: 8,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = () => argv[++i];
