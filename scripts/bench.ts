@@ -1,14 +1,16 @@
 /**
- * `npm run bench`: training step time and peak memory of a BERT-mini-sized encoder (built in code, see
- * scripts/bench/bert.ts), full fine-tuning and with the embeddings + first 2 layers frozen, next to ONNX Runtime's
- * measured MatMul throughput on this machine and, where PyTorch is installed, a PyTorch CPU eager baseline.
+ * `npm run bench`: training step time, set-up time and peak memory of BERT-style encoders (built in code, see
+ * scripts/bench/bert.ts): BERT-mini-sized (full fine-tuning, embeddings + first 2 layers frozen, LoRA) and
+ * BERT-base-sized (full fine-tuning), next to ONNX Runtime's measured MatMul throughput on this machine and, where
+ * PyTorch is installed, a PyTorch CPU eager baseline on the same weights and batch.
  *
- *   node out/scripts/bench.js [--steps 5] [--warmup 2] [--threads 2] [--batch 16] [--seq 128] [--no-torch] [--tuned-malloc] [--json FILE]
+ *   node out/scripts/bench.js [--model all|mini|base] [--steps 5] [--warmup 2] [--batch 16] [--seq 128] [--threads 2]
+ *     [--base-steps 1] [--base-warmup 1] [--base-batch 8] [--no-torch] [--tuned-malloc] [--json FILE]
  *
  * --tuned-malloc adds a PyTorch run with glibc malloc keeping freed memory (see TORCH_VARIANTS).
  *
- * Each configuration runs in its own process, so its peak RSS is its own. Keep --warmup ≥ 2: ONNX Runtime sizes its
- * memory arena over the first two runs (the second one touches all of it).
+ * Each configuration runs in its own process, so its peak RSS is its own. Keep --warmup ≥ 1: ONNX Runtime's arena
+ * grows over the first runs.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,10 +19,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveModel } from '../src/core/onnx/model.js';
 import { benchCurves } from './bench/curves.js';
-import { BERT_MINI, bertParamCounts, bertStepFlops, buildBert, type BertConfig } from './bench/bert.js';
+import { BERT_BASE, BERT_MINI, bertParamCounts, bertStepFlops, buildBert, type BertConfig } from './bench/bert.js';
 import { makeBatch, writeWeights, type Batch } from './bench/data.js';
 import { measureMatMul, type MatMulRate } from './bench/matmul-peak.js';
-import { runOrt, type RunConfig, type RunResult } from './bench/ort-run.js';
+import { runOrt, type MemoryBreakdown, type RunConfig, type RunResult } from './bench/ort-run.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -46,7 +48,20 @@ const stepFlops = (c: RunConfig, cfg: BertConfig, batch: number, seq: number) =>
 
 interface Args {
   steps: number; warmup: number; threads: number; batch: number; seq: number; torch: boolean; tunedMalloc: boolean;
+  model: 'all' | 'mini' | 'base'; baseSteps: number; baseWarmup: number; baseBatch: number;
   json?: string; child?: string; dir?: string;
+}
+
+/** A model size and the runs made on it. */
+interface ModelRun { id: 'mini' | 'base'; label: string; cfg: BertConfig; batch: number; seq: number; steps: number; warmup: number; configs: RunConfig[] }
+
+function modelRuns(a: Args): ModelRun[] {
+  const runs: ModelRun[] = [
+    { id: 'mini', label: 'BERT-mini', cfg: BERT_MINI, batch: a.batch, seq: a.seq, steps: a.steps, warmup: a.warmup, configs: CONFIGS },
+    // BERT-base steps take seconds (minutes in PyTorch on two cores): full fine-tuning only, few steps.
+    { id: 'base', label: 'BERT-base', cfg: BERT_BASE, batch: a.baseBatch, seq: a.seq, steps: a.baseSteps, warmup: a.baseWarmup, configs: CONFIGS.filter((c) => c.id === 'full') },
+  ];
+  return runs.filter((r) => a.model === 'all' || a.model === r.id);
 }
 
 /** PyTorch as installed, and (with --tuned-malloc) with glibc told to keep freed memory, which spares eager mode's
@@ -57,7 +72,9 @@ const TORCH_VARIANTS: { note: string; env: Record<string, string> }[] = [
 ];
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { steps: 5, warmup: 2, threads: 2, batch: 16, seq: 128, torch: true, tunedMalloc: false };
+  const a: Args = {
+    steps: 5, warmup: 2, threads: 2, batch: 16, seq: 128, torch: true, tunedMalloc: false, model: 'all', baseSteps: 1, baseWarmup: 1, baseBatch: 8,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = () => argv[++i];
     if (k === '--steps') a.steps = Number(v());
@@ -65,6 +82,13 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--threads') a.threads = Number(v());
     else if (k === '--batch') a.batch = Number(v());
     else if (k === '--seq') a.seq = Number(v());
+    else if (k === '--model') {
+      const m = v();
+      if (m !== 'all' && m !== 'mini' && m !== 'base') throw new Error(`--model ${m}: expected all, mini or base`);
+      a.model = m;
+    } else if (k === '--base-steps') a.baseSteps = Number(v());
+    else if (k === '--base-warmup') a.baseWarmup = Number(v());
+    else if (k === '--base-batch') a.baseBatch = Number(v());
     else if (k === '--no-torch') a.torch = false;
     else if (k === '--tuned-malloc') a.tunedMalloc = true;
     else if (k === '--json') a.json = v();
@@ -124,107 +148,135 @@ function table(header: string[], rows: string[][], leftCols = 1): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+interface Row { model: ModelRun; config: RunConfig; engine: string; r: RunResult; torch?: TorchResult }
+
+/** Builds one model size's files in `dir`; returns its MatMul rate at the model's Linear shapes. */
+async function prepareModelDir(m: ModelRun, dir: string, threads: number): Promise<MatMulRate[]> {
+  fs.mkdirSync(dir, { recursive: true });
+  const model = buildBert(m.cfg);
+  await saveModel(model, path.join(dir, 'model.onnx'), { externalDataThreshold: 1024 });
+  fs.writeFileSync(path.join(dir, 'batch.json'), JSON.stringify(makeBatch(m.batch, m.seq, m.cfg.vocabSize, m.cfg.numLabels)));
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(m.cfg));
+  writeWeights(model, dir);
+  return matmulRates(m, threads);
+}
+
+async function matmulRates(m: ModelRun, threads: number): Promise<MatMulRate[]> {
+  const T = m.batch * m.seq, H = m.cfg.hiddenSize, I = m.cfg.intermediateSize;
+  const rates: MatMulRate[] = [];
+  for (const [r, k, n] of [[T, H, I], [T, I, H], [T, H, H]]) rates.push(await measureMatMul(r, k, n, threads));
+  return rates;
+}
+
+const peakOf = (rates: MatMulRate[]) => Math.max(...rates.map((r) => r.gflops));
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (a.child) return child(a);
 
   // The panel's live curves at 100k points (separate section, a few seconds; also: node out/scripts/bench/curves.js).
-  for (const l of await benchCurves()) console.log(l);
-  console.log();
+  if (a.model !== 'base') {
+    for (const l of await benchCurves()) console.log(l);
+    console.log();
+  }
 
-  const cfg: BertConfig = BERT_MINI;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-finetune-bench-'));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-finetune-bench-'));
   try {
-    const model = buildBert(cfg);
-    await saveModel(model, path.join(dir, 'model.onnx'));
-    const batch = makeBatch(a.batch, a.seq, cfg.vocabSize, cfg.numLabels);
-    fs.writeFileSync(path.join(dir, 'batch.json'), JSON.stringify(batch));
-    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
-    writeWeights(model, dir);
-    const counts = bertParamCounts(cfg);
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-    console.log(`BERT-style encoder: ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numHeads} heads, FFN ${cfg.intermediateSize}, ` +
-      `vocab ${cfg.vocabSize}, ${M(counts.total)} parameters`);
-    console.log(`batch ${a.batch} × ${a.seq} tokens, AdamW, ${a.threads} threads, ${a.warmup} warm-up + ${a.steps} timed steps (median); ` +
-      `${cpu}, ${os.cpus().length} cores, Node ${process.version}`);
-
-    // ONNX Runtime MatMul throughput, for the shapes of this model's Linear layers.
-    const T = a.batch * a.seq, H = cfg.hiddenSize, I = cfg.intermediateSize;
-    const rates: MatMulRate[] = [];
-    for (const [m, k, n] of [[T, H, I], [T, I, H], [T, H, H]]) rates.push(await measureMatMul(m, k, n, a.threads));
-    const peakStart = Math.max(...rates.map((r) => r.gflops));
-    const single = a.threads > 1 ? await measureMatMul(T, H, I, 1) : undefined;
-    console.log(`\nONNX Runtime fp32 MatMul, ${a.threads} threads: ` +
-      rates.map((r) => `[${r.m},${r.k}]×[${r.k},${r.n}] ${r.gflops.toFixed(1)} GFLOP/s`).join(', ') + `; peak ${peakStart.toFixed(1)} GFLOP/s` +
-      (single ? ` (1 thread: [${T},${H}]×[${H},${I}] ${single.gflops.toFixed(1)} GFLOP/s)` : ''));
-
-    // Each configuration: ONNX Runtime, then PyTorch right after it, so both see the same machine conditions.
     const avail = a.torch ? findTorch() : { python: undefined, version: undefined, why: '--no-torch' };
     const variants = avail.python ? TORCH_VARIANTS.filter((v) => a.tunedMalloc || !v.env.GLIBC_TUNABLES) : [];
-    const results: { config: RunConfig; engine: string; r: RunResult; torch?: TorchResult }[] = [];
-    for (const c of CONFIGS) {
-      process.stderr.write(`running ONNX Runtime: ${c.label}…\n`);
-      const r = await runProcess(process.execPath, [fileURLToPath(import.meta.url), '--child', c.id, '--dir', dir,
-        '--steps', String(a.steps), '--warmup', String(a.warmup), '--threads', String(a.threads)]);
-      if (r.code !== 0) throw new Error(`the ${c.id} run failed:\n${r.stderr}`);
-      results.push({ config: c, engine: 'ONNX Runtime (this engine)', r: lastJson<RunResult>(r.stdout) });
-      for (const v of variants) {
-        process.stderr.write(`running PyTorch ${avail.version}${v.note}: ${c.label}…\n`);
-        const env = { ...process.env, OMP_NUM_THREADS: String(a.threads), OPENBLAS_NUM_THREADS: String(a.threads), ...v.env };
-        const t = await runProcess(avail.python!, [TORCH_SCRIPT, '--dir', dir, '--config', c.id, '--frozen-layers', String(c.frozenLayers || FROZEN_LAYERS),
-          '--steps', String(a.steps), '--warmup', String(a.warmup), '--threads', String(a.threads)], env);
-        if (t.code !== 0) throw new Error(`the PyTorch ${c.id} run failed:\n${t.stderr}`);
-        const tr = lastJson<TorchResult>(t.stdout);
-        results.push({ config: c, engine: `PyTorch eager${v.note}`, r: tr, torch: tr });
+    console.log(`AdamW, ${a.threads} threads; ${cpu}, ${os.cpus().length} cores, Node ${process.version}`);
+    const rows: Row[] = [];
+    const peaks = new Map<ModelRun, number>();
+    for (const m of modelRuns(a)) {
+      const dir = path.join(root, m.id);
+      const rates = await prepareModelDir(m, dir, a.threads);
+      const counts = bertParamCounts(m.cfg);
+      console.log(`\n${m.label}-sized encoder: ${m.cfg.numLayers} layers, hidden ${m.cfg.hiddenSize}, ${m.cfg.numHeads} heads, FFN ${m.cfg.intermediateSize}, ` +
+        `vocab ${m.cfg.vocabSize}, ${M(counts.total)} parameters; batch ${m.batch} × ${m.seq} tokens, ${m.warmup} warm-up + ${m.steps} timed steps (median)`);
+      const T = m.batch * m.seq;
+      const single = a.threads > 1 ? await measureMatMul(T, m.cfg.hiddenSize, m.cfg.intermediateSize, 1) : undefined;
+      console.log(`ONNX Runtime fp32 MatMul, ${a.threads} threads: ` +
+        rates.map((r) => `[${r.m},${r.k}]×[${r.k},${r.n}] ${r.gflops.toFixed(1)} GFLOP/s`).join(', ') + `; peak ${peakOf(rates).toFixed(1)} GFLOP/s` +
+        (single ? ` (1 thread: [${single.m},${single.k}]×[${single.k},${single.n}] ${single.gflops.toFixed(1)} GFLOP/s)` : ''));
+
+      // Each configuration: ONNX Runtime, then PyTorch right after it, so both see the same machine conditions.
+      const run = ['--dir', dir, '--steps', String(m.steps), '--warmup', String(m.warmup), '--threads', String(a.threads)];
+      for (const c of m.configs) {
+        process.stderr.write(`running ONNX Runtime: ${m.label} ${c.label}…\n`);
+        const r = await runProcess(process.execPath, [fileURLToPath(import.meta.url), '--child', c.id, ...run]);
+        if (r.code !== 0) throw new Error(`the ${m.id} ${c.id} run failed:\n${r.stderr}`);
+        rows.push({ model: m, config: c, engine: 'ONNX Runtime (this engine)', r: lastJson<RunResult>(r.stdout) });
+        for (const v of variants) {
+          process.stderr.write(`running PyTorch ${avail.version}${v.note}: ${m.label} ${c.label}…\n`);
+          const env = { ...process.env, OMP_NUM_THREADS: String(a.threads), OPENBLAS_NUM_THREADS: String(a.threads), ...v.env };
+          const t = await runProcess(avail.python!, [TORCH_SCRIPT, '--config', c.id, '--frozen-layers', String(c.frozenLayers || FROZEN_LAYERS), ...run], env);
+          if (t.code !== 0) throw new Error(`the PyTorch ${m.id} ${c.id} run failed:\n${t.stderr}`);
+          const tr = lastJson<TorchResult>(t.stdout);
+          rows.push({ model: m, config: c, engine: `PyTorch eager${v.note}`, r: tr, torch: tr });
+        }
       }
+      // The MatMul rate again: on a shared machine it drifts; the fraction uses the mean of both measurements.
+      const end = peakOf(await matmulRates(m, a.threads));
+      peaks.set(m, (peakOf(rates) + end) / 2);
+      console.log(`ONNX Runtime fp32 MatMul after the runs: peak ${end.toFixed(1)} GFLOP/s (reference for % of peak: mean ${peaks.get(m)!.toFixed(1)} GFLOP/s)`);
     }
-    const anyTorch = results.find((x) => x.torch)?.torch;
+    const anyTorch = rows.find((x) => x.torch)?.torch;
     const torchNote = anyTorch
       ? `PyTorch ${anyTorch.torch} CPU eager (${avail.python}; BLAS: ${anyTorch.blas}), ${anyTorch.threads} threads, same weights and batch`
       : `PyTorch baseline skipped (${avail.why}). To run it (Debian): apt-get install python3-torch libopenblas0-pthread`;
-
-    // The MatMul rate again: on a shared machine it drifts; the fraction uses the mean of both measurements.
-    const ratesEnd: MatMulRate[] = [];
-    for (const r of rates) ratesEnd.push(await measureMatMul(r.m, r.k, r.n, a.threads));
-    const peakEnd = Math.max(...ratesEnd.map((r) => r.gflops));
-    const peak = (peakStart + peakEnd) / 2;
-    console.log(`ONNX Runtime fp32 MatMul after the runs: peak ${peakEnd.toFixed(1)} GFLOP/s (reference for % of peak: mean ${peak.toFixed(1)} GFLOP/s)`);
     const load = os.loadavg()[0];
     if (load > os.cpus().length * 0.75 + 1) {
       console.log(`warning: load average ${load.toFixed(1)} on ${os.cpus().length} cores: other work ran during the bench; timings are unreliable`);
     }
 
-    const ortOf = (c: RunConfig) => results.find((x) => x.config === c && !x.torch)!.r;
+    const ortOf = (x: Row) => rows.find((y) => y.model === x.model && y.config === x.config && !y.torch)!.r;
+    const first = (i: number) => i === 0 || rows[i - 1].config !== rows[i].config || rows[i - 1].model !== rows[i].model;
+    const label = (x: Row) => `${x.model.label} ${x.config.label}`;
     console.log('\n' + table(
       ['configuration', 'engine', 'trainable', 'FLOPs/step', 's/step', 'peak RSS', 'GFLOP/s', '% MatMul peak', 'faults/step', 'ORT speed-up'],
-      results.map(({ config: c, engine, r, torch: t }, i) => {
-        const flops = stepFlops(c, cfg, a.batch, a.seq);
+      rows.map((x, i) => {
+        const { model: m, config: c, engine, r, torch: t } = x;
+        const flops = stepFlops(c, m.cfg, m.batch, m.seq);
         const achieved = flops / r.stepSeconds / 1e9;
-        const first = i === 0 || results[i - 1].config !== c;
-        return [first ? c.label : '', engine, M(r.trainable), `${(flops / 1e9).toFixed(1)} G`, `${r.stepSeconds.toFixed(3)} s`,
-          `${r.peakRssMiB.toFixed(0)} MiB`, achieved.toFixed(1), `${((100 * achieved) / peak).toFixed(0)}%`, r.pageFaultsPerStep.toFixed(0),
-          t ? `${(t.stepSeconds / ortOf(c).stepSeconds).toFixed(2)}×` : ''];
+        return [first(i) ? label(x) : '', engine, M(r.trainable), `${(flops / 1e9).toFixed(1)} G`, `${r.stepSeconds.toFixed(3)} s`,
+          `${r.peakRssMiB.toFixed(0)} MiB`, achieved.toFixed(1), `${((100 * achieved) / peaks.get(m)!).toFixed(0)}%`, r.pageFaultsPerStep.toFixed(0),
+          t ? `${(t.stepSeconds / ortOf(x).stepSeconds).toFixed(2)}×` : ''];
       }), 2));
     console.log(`\n${torchNote}.`);
     console.log('ORT speed-up = PyTorch s/step ÷ ONNX Runtime s/step (target ≥ 1.5×). FLOPs/step: matmuls only (forward + the backward ' +
-      'the trained set needs); % MatMul peak: achieved GFLOP/s ÷ the ONNX Runtime MatMul rate above; faults/step: minor page faults ' +
+      'the trained set needs); % MatMul peak: achieved GFLOP/s ÷ the ONNX Runtime MatMul rate at that model\'s shapes; faults/step: minor page faults ' +
       '(fresh memory touched each step).');
     if (variants.some((v) => v.env.GLIBC_TUNABLES)) {
       console.log(`"tuned malloc": ${TORCH_VARIANTS[1].env.GLIBC_TUNABLES}, so glibc keeps freed blocks instead of unmapping them.`);
     }
 
-    console.log('\nwhere a step goes (median), and memory by the end of setup (ORT: model load + training-graph compile):');
+    const phases = (r: RunResult) => Object.entries(r.setupPhases ?? {}).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    console.log('\nwhere a step goes (median), and set-up (ORT: load + pack the parameters, shape probe, training/eval graphs, ORT sessions):');
     console.log(table(
-      ['configuration', 'engine', 'forward+backward', 'optimizer', 'setup', 'setup peak RSS'],
-      results.map(({ config: c, engine, r }, i) => [i === 0 || results[i - 1].config !== c ? c.label : '', engine,
-        ms(r.trainStepSeconds), ms(r.optimizerStepSeconds), `${r.setupSeconds.toFixed(1)} s`, `${r.setupPeakRssMiB.toFixed(0)} MiB`]), 2));
-    console.log(`\nfirst-step loss (same weights and batch): ` + results.map((x) => `${x.engine} ${x.config.id} ${x.r.losses[0].toFixed(5)}`).join(', '));
+      ['configuration', 'engine', 'forward+backward', 'optimizer', 'set-up', 'set-up phases (s)', 'set-up peak RSS'],
+      rows.map((x, i) => [first(i) ? label(x) : '', x.engine, ms(x.r.trainStepSeconds), ms(x.r.optimizerStepSeconds),
+        `${x.r.setupSeconds.toFixed(1)} s`, phases(x.r), `${x.r.setupPeakRssMiB.toFixed(0)} MiB`]), 2));
+
+    const mib = (n: number) => `${n.toFixed(0)} MiB`;
+    const bytes = (b: MemoryBreakdown) => [b.params, b.grads, b.optimizer, b.frozen, b.otherJs, b.runtime].map(mib);
+    console.log('\nwhere the bytes go (at the end of the run; 4 bytes a value):');
+    console.log(table(
+      ['configuration', 'engine', 'parameters', 'gradients', 'AdamW state', 'frozen weights', 'other JS arrays', 'runtime (rest)', 'peak RSS'],
+      rows.filter((x) => x.r.memory).map((x, i, all) => [i === 0 || all[i - 1].config !== x.config || all[i - 1].model !== x.model ? label(x) : '',
+        x.engine, ...bytes(x.r.memory!), mib(x.r.peakRssMiB)]), 2));
+    console.log('parameters, gradients, AdamW state (2 moments): the trained values, one copy each in both engines (the engine feeds ' +
+      'ORT views of its parameter buffer and binds the gradient outputs to its gradient buffer). frozen weights: one copy (JS for ' +
+      'the engine, views fed to ORT). other JS arrays: onnxruntime-node returns a fresh copy of every output of a run, bound or not ' +
+      '(the gradients again, each step) until the garbage collector frees it. runtime (rest) = peak RSS minus the arrays counted: ' +
+      'ORT\'s arena (activations, the gradients as computed before being written out) or PyTorch\'s activations, plus code and heaps.');
+    console.log(`\nfirst-step loss (same weights and batch): ` + rows.map((x) => `${x.engine} ${x.model.id} ${x.config.id} ${x.r.losses[0].toFixed(5)}`).join(', '));
 
     if (a.json) {
-      fs.writeFileSync(a.json, JSON.stringify({ config: cfg, args: a, matmul: rates, matmulEnd: ratesEnd, peakGflops: peak, results, cpu, loadavg: os.loadavg() }, null, 2));
+      fs.writeFileSync(a.json, JSON.stringify({ args: a, rows: rows.map((x) => ({ ...x, model: { id: x.model.id, cfg: x.model.cfg, batch: x.model.batch }, peakGflops: peaks.get(x.model) })), cpu, loadavg: os.loadavg() }, null, 2));
     }
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
   }
 }
 

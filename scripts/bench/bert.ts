@@ -22,6 +22,12 @@ export const BERT_MINI: BertConfig = {
   maxPositions: 512, typeVocabSize: 2, numLabels: 2, layerNormEps: 1e-12, seed: 1234,
 };
 
+/** BERT-base-sized (12 layers, hidden 768, 12 heads, FFN 3072) with BERT's 30522-token vocabulary: about 109M parameters. */
+export const BERT_BASE: BertConfig = {
+  vocabSize: 30522, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072,
+  maxPositions: 512, typeVocabSize: 2, numLabels: 2, layerNormEps: 1e-12, seed: 1234,
+};
+
 /** One layer, hidden 32: for smoke tests. */
 export const BERT_TINY: BertConfig = {
   vocabSize: 100, hiddenSize: 32, numLayers: 1, numHeads: 4, intermediateSize: 64,

@@ -31,6 +31,28 @@ export interface RunResult {
   /** Peak resident set size of the process, MiB: by the end of setup (model load + compile), and overall. */
   setupPeakRssMiB: number;
   peakRssMiB: number;
+  /** Set-up seconds by phase (ONNX Runtime: load, probe, graph, sessions; see TrainingSession.setupSeconds). */
+  setupPhases?: Record<string, number>;
+  /** Where the bytes go at the end of the run, MiB (see memoryBreakdown). */
+  memory?: MemoryBreakdown;
+}
+
+/**
+ * The process's memory at the end of the timed steps, MiB. params/grads/optimizer: the trained parameters, their
+ * gradients and AdamW's two moments (4 bytes a value each); frozen: the frozen weights (a JS copy in the engine,
+ * tensors in PyTorch); otherJs: the rest of the JS ArrayBuffers (for the engine mostly ONNX Runtime's per-run copies
+ * of the gradient outputs that the garbage collector has not freed yet); runtime: the rest of the peak RSS (ORT's
+ * arena and activations, or PyTorch's activations and allocator, plus the runtime's own code and heap).
+ */
+export interface MemoryBreakdown { params: number; grads: number; optimizer: number; frozen: number; otherJs: number; runtime: number }
+
+const MIB = 2 ** 20;
+
+function memoryBreakdown(trainable: number, total: number, peakRssMiB: number): MemoryBreakdown {
+  const params = (trainable * 4) / MIB, frozen = ((total - trainable) * 4) / MIB;
+  const arrays = process.memoryUsage().arrayBuffers / MIB;
+  const otherJs = Math.max(0, arrays - 4 * params - frozen);
+  return { params, grads: params, optimizer: 2 * params, frozen, otherJs, runtime: peakRssMiB - arrays };
 }
 
 export const LR = 5e-5;
@@ -68,10 +90,12 @@ export async function runOrt(modelPath: string, batch: Batch, cfg: RunConfig, o:
       optim.push((c - b) / 1e3);
     }
     faults = process.resourceUsage().minorPageFault - faults;
+    const trainable = session.parameterCount(true), total = session.parameterCount(false);
+    const peakRssMiB = process.resourceUsage().maxRSS / 1024;
     return {
       id: cfg.id,
-      trainable: session.parameterCount(true),
-      total: session.parameterCount(false),
+      trainable,
+      total,
       setupSeconds,
       stepSeconds: median(steps),
       trainStepSeconds: median(train),
@@ -80,7 +104,9 @@ export async function runOrt(modelPath: string, batch: Batch, cfg: RunConfig, o:
       pageFaultsPerStep: faults / o.steps,
       losses,
       setupPeakRssMiB,
-      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      peakRssMiB,
+      setupPhases: session.setupSeconds,
+      memory: memoryBreakdown(trainable, total, peakRssMiB),
     };
   } finally {
     await session.release();

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch CPU eager baseline for `npm run bench`: the same BERT-style encoder as scripts/bench/bert.ts, in plain
+"""PyTorch CPU eager baseline for `npm run bench`: the same BERT-style encoder as scripts/bench/bert.ts (any size:
+config.json gives it, BERT-mini or BERT-base), in plain
 torch (nn.Module, no transformers), trained with AdamW on the same batch, same initial weights.
 
   python3 scripts/bench/torch_bert_mini.py --dir DIR --config full|frozen|lora [--steps 5] [--warmup 2] [--threads 2]
@@ -226,13 +227,21 @@ def main():
             optim.append(t2 - t1)
 
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    trainable = sum(p.numel() for p in params)
+    total = sum(p.numel() for p in model.parameters())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    mib = 4 / 2 ** 20
+    # Same accounting as the engine's (scripts/bench/ort-run.ts): runtime = peak RSS minus the tensors counted.
+    memory = {'params': trainable * mib, 'grads': trainable * mib, 'optimizer': 2 * trainable * mib,
+              'frozen': (total - trainable) * mib, 'otherJs': 0}
+    memory['runtime'] = peak - sum(memory.values())
     print(json.dumps({
         'id': a.config,
         'torch': torch.__version__,
         'blas': blas_info(),
         'threads': torch.get_num_threads(),
-        'trainable': sum(p.numel() for p in params),
-        'total': sum(p.numel() for p in model.parameters()),
+        'trainable': trainable,
+        'total': total,
         'setupSeconds': setup,
         'stepSeconds': statistics.median(steps),
         'trainStepSeconds': statistics.median(fwd_bwd),
@@ -241,7 +250,9 @@ def main():
         'pageFaultsPerStep': faults / a.steps,
         'losses': losses,
         'setupPeakRssMiB': setup_rss,
-        'peakRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        'peakRssMiB': peak,
+        'setupPhases': {'build': setup},
+        'memory': memory,
     }))
 
 

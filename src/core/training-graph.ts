@@ -8,7 +8,7 @@ import { buildBackward, gradientStops, valuesRequiringGrad } from './autodiff/ba
 import { Emitter } from './autodiff/emitter.js';
 import type { ValueInfo } from './autodiff/rule.js';
 import { UserError } from './onnx/errors.js';
-import { checkOpset, defaultOpset, serializeModel } from './onnx/model.js';
+import { checkOpset, cloneSharingInitializers, defaultOpset } from './onnx/model.js';
 import { makeAttributes } from './onnx/attributes.js';
 import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
 import { makeValueInfo, readValueInfo } from './onnx/value-info.js';
@@ -17,15 +17,13 @@ import { ifToWhere, normalizeGraph, RELAXED_BATCH, relaxFixedBatch } from './onn
 import { UPGRADE_TARGET, upgradeModel } from './onnx/upgrade/index.js';
 import { allInputs, subgraphsOf } from './onnx/walk.js';
 import { classificationHead, type ClassificationHead } from './loss-head.js';
+import { ORT_TYPES, probeShapes, type Feeds } from './shape-probe.js';
+
+export { probeShapes, type Feeds };
 
 export type Task = 'classification' | 'regression' | 'causal-lm';
 export const LOSS = 'loss';
 export const LABELS = 'labels';
-
-/** ORT's tensor type names → ONNX data types. */
-const ORT_TYPES: Record<string, number> = {
-  float32: DT.FLOAT, float64: DT.DOUBLE, int64: DT.INT64, int32: DT.INT32, bool: DT.BOOL, uint8: DT.UINT8, int8: DT.INT8, float16: DT.FLOAT16,
-};
 
 /**
  * Makes a model trainable: every `Identity(initializer)` that the exporter used to deduplicate equal tensors becomes
@@ -34,7 +32,7 @@ const ORT_TYPES: Record<string, number> = {
  */
 export function prepareModel(model: ModelProto, source = 'model', notes: string[] = []): ModelProto {
   checkOpset(model, source);
-  const m = clone(ModelProtoSchema, model);
+  const m = cloneSharingInitializers(model);
   const upgraded = upgradeModel(m, source);
   if (defaultOpset(model) < UPGRADE_TARGET) {
     const ops = [...upgraded].map(([op, n]) => `${op} ×${n}`).join(', ');
@@ -220,40 +218,6 @@ function onesTensor(): TensorProto {
   return makeTensor('', [1], Float32Array.of(1));
 }
 
-export type Feeds = Record<string, ort.Tensor>;
-
-/**
- * Values probed per run. Every probed value is a graph output, so ORT keeps all of them alive until the run ends:
- * probing a BERT-mini batch (16 × 128) in one run held ~1 GB of activations, the session's peak RSS.
- */
-const PROBE_CHUNK = 100;
-
-/** Runs the graph with every intermediate value as an output (a chunk at a time), to learn each value's type and shape. */
-export async function probeShapes(graph: GraphProto, model: ModelProto, feeds: Feeds): Promise<Map<string, ValueInfo>> {
-  const info = new Map<string, ValueInfo>();
-  for (const t of graph.initializer) info.set(t.name, { dtype: t.dataType, shape: t.dims.map(Number) });
-  for (const [name, t] of Object.entries(feeds)) info.set(name, { dtype: ORT_TYPES[t.type] ?? 0, shape: [...t.dims] });
-  // Shallow copies: only the output list differs, so the initializers' bytes are shared, not copied.
-  const probe: ModelProto = { ...model, graph: { ...graph } };
-  const known = new Set([...info.keys()]);
-  const outputs = new Set<string>();
-  for (const n of graph.node) for (const o of n.output) if (o && !known.has(o)) outputs.add(o);
-  const names = [...outputs];
-  for (let i = 0; i < names.length; i += PROBE_CHUNK) {
-    probe.graph!.output = names.slice(i, i + PROBE_CHUNK).map((name) => create(ValueInfoProtoSchema, { name }));
-    const session = await ort.InferenceSession.create(serializeModel(probe), { graphOptimizationLevel: 'disabled' });
-    try {
-      const inputFeeds: Feeds = {};
-      for (const name of session.inputNames) inputFeeds[name] = feeds[name];
-      const result = await session.run(inputFeeds);
-      for (const [name, t] of Object.entries(result)) info.set(name, { dtype: ORT_TYPES[t.type] ?? 0, shape: [...t.dims] });
-    } finally {
-      await session.release();
-    }
-  }
-  return info;
-}
-
 /**
  * Regression targets broadcast by element count (a scalar per row for [N,1], a flat list for [N,1,1,K]); a row whose
  * count differs from the output's is refused here, not by ONNX Runtime's Reshape.
@@ -360,6 +324,8 @@ export interface TrainingModels {
   viaWhere: string[];
   /** Class count of a cross-entropy head (the prediction's last dim), for label range checks. */
   classes?: number;
+  /** Seconds spent running the shape probe, and building the graphs around it. */
+  seconds: { probe: number; graph: number };
 }
 
 export interface CompileOptions {
@@ -374,8 +340,9 @@ export interface CompileOptions {
 
 /** Compiles a prepared model (see prepareModel) into a training graph and an eval graph. */
 export async function compileTraining(prepared: ModelProto, opts: CompileOptions): Promise<TrainingModels> {
+  const start = performance.now();
   const opset = defaultOpset(prepared);
-  const base = clone(ModelProtoSchema, prepared);
+  const base = cloneSharingInitializers(prepared);
   const graph = base.graph!;
   const prediction = predictionOutput(graph, opts.prediction);
   graph.output = graph.output.filter((o) => o.name === prediction);
@@ -386,11 +353,14 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   const loss = appendLoss(graph, opset, opts.task, prediction, labelType, labelRank);
   if (opts.task === 'causal-lm') graph.input = graph.input.filter((i) => i.name !== LABELS);
   if (opts.task === 'regression') checkTargetCount(graph, prediction, opts.sample[LABELS]);
+  const probeStart = performance.now();
   const info = await probeShapes(graph, base, opts.sample).catch((e: Error) => {
     const fixed = fixedBatchInputs(prepared.graph!, opts.sample);
     if (!fixed.length) throw labelRangeError(e, opts) ?? e;
     throw new FixedBatchError(fixed, e.message.split('\n')[0]);
   });
+
+  const probe = (performance.now() - probeStart) / 1e3;
 
   // Trainable initializers become graph inputs, so new values can be fed at every step.
   const wanted = new Set(opts.trainable);
@@ -408,7 +378,7 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
     throw new UserError(noParameterReason(prepared.graph!, prediction, opts.trainable.length, stops, info));
   }
 
-  const evalModel = clone(ModelProtoSchema, base);
+  const evalModel = cloneSharingInitializers(base);
   evalModel.graph!.output = [makeValueInfo(LOSS, DT.FLOAT, []), graph.output.find((o) => o.name === prediction)!];
   // A parameter with no gradient must not be left as a dangling input: put its initializer back.
   const restore = (g: GraphProto) => {
@@ -417,7 +387,7 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   };
   restore(evalModel.graph!);
 
-  const trainModel = clone(ModelProtoSchema, evalModel);
+  const trainModel = cloneSharingInitializers(evalModel);
   const tg = trainModel.graph!;
   tg.node.push(...backward.nodes);
   tg.initializer.push(...backward.initializers);
@@ -430,5 +400,6 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   });
   const classes = loss.kind === 'cross-entropy' ? info.get(loss.logits)?.shape.at(-1) : undefined;
   const noGradientReason = noGradientStops.length ? `gradient stops at ${describeStops(noGradientStops, info)}` : undefined;
-  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, noGradientReason, prediction, info, loss, classes, viaWhere };
+  const seconds = { probe, graph: (performance.now() - start) / 1e3 - probe };
+  return { train: trainModel, eval: evalModel, params, gradOutputs, noGradient, noGradientReason, prediction, info, loss, classes, viaWhere, seconds };
 }

@@ -1,7 +1,7 @@
-import { clone, create } from '@bufbuild/protobuf';
-import { ModelProtoSchema, NodeProtoSchema, type GraphProto, type ModelProto, type NodeProto } from 'onnx-buf';
+import { create } from '@bufbuild/protobuf';
+import { NodeProtoSchema, type GraphProto, type ModelProto, type NodeProto } from 'onnx-buf';
 import { Emitter } from '../autodiff/emitter.js';
-import { defaultOpset } from '../onnx/model.js';
+import { cloneSharingInitializers, defaultOpset } from '../onnx/model.js';
 import { DT, makeTensor } from '../onnx/tensor.js';
 import { LORA_PREFIX, type LoraInjection, type LoraSpec, type LoraTarget } from './types.js';
 
@@ -15,7 +15,7 @@ export type AdapterValues = Map<string, Float32Array>;
  * loraTargets on the same graph.
  */
 export function injectLora(prepared: ModelProto, spec: LoraSpec, targets: LoraTarget[], init: AdapterValues): { model: ModelProto; lora: LoraInjection } {
-  const model = clone(ModelProtoSchema, prepared);
+  const model = cloneSharingInitializers(prepared);
   const graph = model.graph!;
   const lora: LoraInjection = { targets, r: spec.r, scale: spec.alpha / spec.r };
   const opset = defaultOpset(model);

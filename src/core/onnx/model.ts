@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { clone, create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   ModelProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation, type ModelProto, type TensorProto,
 } from 'onnx-buf';
@@ -32,7 +32,9 @@ export function loadModel(file: string): ModelProto {
   } catch (e) {
     throw new UserError(`cannot read model ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const model = parseModel(bytes, file);
+  // Parsed from a plain Uint8Array view: bytes fields are then plain views too, whose slice() copies (a Buffer's
+  // shares), so prepareModel's clone gives every tensor its own aligned bytes and the file's buffer can be freed.
+  const model = parseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), file);
   resolveExternalData(model, path.dirname(file), file);
   return model;
 }
@@ -102,32 +104,48 @@ export async function saveModel(model: ModelProto, file: string, opts: SaveOptio
   const location = path.basename(file) + '.data';
   const chunks: Uint8Array[] = [];
   let offset = 0;
-  const restore: (() => void)[] = [];
-  for (const t of model.graph!.initializer) {
-    if (t.rawData.length < threshold) continue;
+  // Externalized tensors are written as new TensorProtos in a shallow copy: the model and its tensors are not changed.
+  const initializer = model.graph!.initializer.map((t) => {
+    if (t.rawData.length < threshold) return t;
     const raw = t.rawData;
     const pad = (64 - (offset % 64)) % 64; // keep tensors aligned for mmap readers
     if (pad) chunks.push(new Uint8Array(pad));
     offset += pad;
     chunks.push(raw);
-    t.externalData = [
-      create(StringStringEntryProtoSchema, { key: 'location', value: location }),
-      create(StringStringEntryProtoSchema, { key: 'offset', value: String(offset) }),
-      create(StringStringEntryProtoSchema, { key: 'length', value: String(raw.length) }),
-    ];
-    t.dataLocation = TensorProto_DataLocation.EXTERNAL;
-    t.rawData = new Uint8Array(0) as Uint8Array<ArrayBuffer>;
+    const external = {
+      ...t,
+      rawData: new Uint8Array(0) as Uint8Array<ArrayBuffer>,
+      dataLocation: TensorProto_DataLocation.EXTERNAL,
+      externalData: [
+        create(StringStringEntryProtoSchema, { key: 'location', value: location }),
+        create(StringStringEntryProtoSchema, { key: 'offset', value: String(offset) }),
+        create(StringStringEntryProtoSchema, { key: 'length', value: String(raw.length) }),
+      ],
+    };
     offset += raw.length;
-    restore.push(() => { t.rawData = raw; t.externalData = []; t.dataLocation = TensorProto_DataLocation.DEFAULT; });
-  }
-  try {
-    await writeFileAtomic(path.join(path.dirname(file), location), chunks);
-    await writeFileAtomic(file, toBinary(ModelProtoSchema, model));
-  } finally {
-    for (const r of restore) r(); // the in-memory model keeps its data
-  }
+    return external;
+  });
+  await writeFileAtomic(path.join(path.dirname(file), location), chunks);
+  await writeFileAtomic(file, toBinary(ModelProtoSchema, { ...model, graph: { ...model.graph!, initializer } }));
 }
 
 export function serializeModel(model: ModelProto): Uint8Array {
   return toBinary(ModelProtoSchema, model);
+}
+
+/**
+ * A deep copy of a model whose top-level initializers are the same TensorProto objects, so their bytes are not
+ * copied: for rewriting a graph whose tensors are replaced, never changed in place (this engine's rule).
+ */
+export function cloneSharingInitializers(model: ModelProto): ModelProto {
+  const graph = model.graph!;
+  const initializers = graph.initializer;
+  graph.initializer = [];
+  try {
+    const copy = clone(ModelProtoSchema, model);
+    copy.graph!.initializer = [...initializers];
+    return copy;
+  } finally {
+    graph.initializer = initializers;
+  }
 }

@@ -50,6 +50,13 @@ export function tensorValues(t: TensorProto): TypedArray {
   throw new Error(`tensor '${t.name}': unsupported data type ${DT[t.dataType] ?? t.dataType}`);
 }
 
+/** A float32 tensor's values as a view over its raw bytes when they are 4-byte aligned (else a copy). */
+export function floatView(t: TensorProto): Float32Array {
+  const raw = t.rawData;
+  if (t.dataType === DT.FLOAT && raw.length > 0 && raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, numel(t.dims));
+  return tensorValues(t) as Float32Array;
+}
+
 /** Reads a small integer tensor (shapes, axes, indices) as plain numbers. */
 export function tensorInts(t: TensorProto): number[] {
   return Array.from(tensorValues(t) as ArrayLike<number | bigint>, Number);

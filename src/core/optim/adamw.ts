@@ -44,14 +44,19 @@ export class AdamW implements Optimizer {
       const v = stateFor(this.expAvgSq, p, 'exp_avg_sq');
       const decay = 1 - plr * weightDecay;
       const stepSize = plr / biasCorrection1;
+      const oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2;
       const { data, grad } = p;
+      // One pass, each array read and written once: the float32 values torch stores (decayed param, moments) are
+      // rounded where it stores them (Math.fround), so the result is the same as updating the arrays in place.
       for (let i = 0; i < data.length; i++) {
         const g = grad[i];
-        data[i] *= decay;
-        m[i] = beta1 * m[i] + (1 - beta1) * g;
-        v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-        const denom = Math.sqrt(v[i]) / biasCorrection2Sqrt + eps;
-        data[i] -= stepSize * (m[i] / denom);
+        const decayed = Math.fround(data[i] * decay);
+        const mi = Math.fround(beta1 * m[i] + oneMinusBeta1 * g);
+        const vi = Math.fround(beta2 * v[i] + oneMinusBeta2 * g * g);
+        m[i] = mi;
+        v[i] = vi;
+        const denom = Math.sqrt(vi) / biasCorrection2Sqrt + eps;
+        data[i] = decayed - stepSize * (mi / denom);
       }
     }
   }
