@@ -1,9 +1,9 @@
 // The fine-tuned model in the form it was given: training reads a normalized graph (opset-upgraded, Constant
 // weights as initializers, constant Ifs folded, untied copies), but the export is the original file's graph with
 // the trained values written back where each came from.
-import { clone } from '@bufbuild/protobuf';
-import { ModelProtoSchema, type GraphProto, type ModelProto, type TensorProto } from 'onnx-buf';
+import type { GraphProto, ModelProto, TensorProto } from 'onnx-buf';
 import { makeAttributes } from './onnx/attributes.js';
+import { cloneSharingInitializers } from './onnx/model.js';
 import { constantValue } from './onnx/normalize.js';
 import { DT, makeTensor } from './onnx/tensor.js';
 import { subgraphsOf } from './onnx/walk.js';
@@ -23,7 +23,8 @@ export interface OriginalForm {
  * opset, nodes, outputs, control flow and metadata stay as they were.
  */
 export function originalWithValues(original: ModelProto, prepared: GraphProto, values: Map<string, Float32Array>): OriginalForm {
-  const m = clone(ModelProtoSchema, original);
+  // Initializers are replaced, never changed in place: the original's bytes need no copy.
+  const m = cloneSharingInitializers(original);
   const top = m.graph!;
   const placed = new Set<string>();
   const taken = new Set<string>();
