@@ -1,0 +1,35 @@
+// Gradient rules the model-zoo sweep turned up (issue 13; test/fixtures/generate/producers/sweep_zoo.py): the ops
+// PyTorch exports for ELU/SELU/CELU/PReLU, InstanceNorm2d/GroupNorm, PixelShuffle/PixelUnshuffle, Tensor.repeat,
+// triu/tril, F.normalize and logsumexp.
+import { f } from '../../src/core/onnx/attributes.js';
+import { affine, away, frozen, ints, rand, testOps, vals, type OpCase } from '../helpers/gradcheck.js';
+
+const spread = (spec: ReturnType<typeof rand>) => affine(spec, 2, 0);
+
+testOps([
+  { name: 'alpha 1 (nn.ELU)', op: 'Elu', dtype: 'float', inputs: [spread(away(2, 3, 4))] },
+  { name: 'alpha 0.5', op: 'Elu', dtype: 'float', inputs: [spread(away(2, 3, 4))], attrs: { alpha: f(0.5) } },
+  { name: 'default alpha/gamma (nn.SELU)', op: 'Selu', dtype: 'float', inputs: [spread(away(2, 3, 4))] },
+  { name: 'alpha 2', op: 'Celu', dtype: 'float', opset: 17, inputs: [spread(away(2, 3, 4))], attrs: { alpha: f(2) } },
+  { name: 'slope per channel [C,1,1] (nn.PReLU(C))', op: 'PRelu', inputs: [away(2, 3, 2, 2), rand(3, 1, 1)] },
+  { name: 'one shared slope', op: 'PRelu', inputs: [away(2, 5), rand(1)] },
+  { name: 'frozen slope', op: 'PRelu', inputs: [away(2, 5), frozen(rand(5))] },
+
+  { name: '2-D (nn.InstanceNorm2d affine)', op: 'InstanceNormalization', dtype: 'float', inputs: [rand(2, 3, 3, 4), rand(3), rand(3)] },
+  { name: '1-D, epsilon 1e-3', op: 'InstanceNormalization', dtype: 'float', inputs: [rand(2, 2, 5), rand(2), rand(2)], attrs: { epsilon: f(1e-3) } },
+
+  { name: 'CRD blocksize 2 (nn.PixelShuffle)', op: 'DepthToSpace', inputs: [rand(2, 8, 2, 3)], attrs: { blocksize: 2, mode: 'CRD' } },
+  { name: 'DCR blocksize 2', op: 'DepthToSpace', inputs: [rand(1, 8, 3, 2)], attrs: { blocksize: 2 } },
+  { name: 'blocksize 2', op: 'SpaceToDepth', inputs: [rand(2, 2, 4, 6)], attrs: { blocksize: 2 } },
+  { name: 'repeats [1, 2, 3] (Tensor.repeat)', op: 'Tile', inputs: [rand(2, 3, 2), ints([1, 2, 3])] },
+  { name: 'upper, k 0 (torch.triu)', op: 'Trilu', opset: 14, inputs: [rand(2, 3, 4)] },
+  { name: 'lower, k 1', op: 'Trilu', opset: 14, inputs: [rand(3, 4), ints([1], [])], attrs: { upper: 0 } },
+
+  { name: 'axes [1] (F.normalize)', op: 'ReduceL2', inputs: [rand(2, 3, 4)], attrs: { axes: [1] } },
+  { name: 'all axes, keepdims 0', op: 'ReduceL2', inputs: [rand(2, 3)], attrs: { keepdims: 0 } },
+  { name: 'axes [1] (torch.logsumexp)', op: 'ReduceLogSumExp', inputs: [spread(rand(2, 3, 4))], attrs: { axes: [1] } },
+  { name: 'axes as input (opset 18), keepdims 0', op: 'ReduceLogSumExp', opset: 18, inputs: [rand(2, 3, 4), ints([-1])], attrs: { keepdims: 0 } },
+  { name: 'axes [0, 2]', op: 'ReduceL1', inputs: [away(2, 3, 4)], attrs: { axes: [0, 2] } },
+  { name: 'axes [1], keepdims 0', op: 'ReduceSumSquare', inputs: [rand(2, 3, 4)], attrs: { axes: [1], keepdims: 0 } },
+  { name: 'a zero slice gets a zero gradient', op: 'ReduceL2', inputs: [vals([2, 2], [0, 0, 0.5, -1])], attrs: { axes: [1] } },
+] satisfies OpCase[]);
