@@ -1,8 +1,14 @@
 // Gradient rules the model-zoo sweep turned up (issue 13; test/fixtures/generate/producers/sweep_zoo.py): the ops
 // PyTorch exports for ELU/SELU/CELU/PReLU, InstanceNorm2d/GroupNorm, PixelShuffle/PixelUnshuffle, Tensor.repeat,
 // triu/tril, F.normalize and logsumexp.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Emitter } from '../../src/core/autodiff/emitter.js';
+import { RuleContext } from '../../src/core/autodiff/rule.js';
+import { einsumRules } from '../../src/core/autodiff/rules/einsum.js';
 import { f } from '../../src/core/onnx/attributes.js';
-import { affine, away, frozen, ints, rand, testOps, vals, type OpCase } from '../helpers/gradcheck.js';
+import { DT } from '../../src/core/onnx/tensor.js';
+import { affine, away, frozen, ints, node, rand, testOps, vals, type OpCase } from '../helpers/gradcheck.js';
 
 const spread = (spec: ReturnType<typeof rand>) => affine(spec, 2, 0);
 
@@ -33,3 +39,32 @@ testOps([
   { name: 'axes [1], keepdims 0', op: 'ReduceSumSquare', inputs: [rand(2, 3, 4)], attrs: { axes: [1], keepdims: 0 } },
   { name: 'a zero slice gets a zero gradient', op: 'ReduceL2', inputs: [vals([2, 2], [0, 0, 0.5, -1])], attrs: { axes: [1] } },
 ] satisfies OpCase[]);
+
+// Einsum (torch.einsum, opset 12+): each operand's gradient is an einsum of g with the others.
+const einsum = (equation: string, ...inputs: OpCase['inputs']): OpCase => ({ name: `'${equation}'`, op: 'Einsum', opset: 17, inputs, attrs: { equation } });
+testOps([
+  einsum('ij,jk->ik', rand(2, 3), rand(3, 4)),
+  einsum('bhqd,bhkd->bhqk', rand(2, 2, 3, 4), rand(2, 2, 5, 4)),
+  einsum('nchw,nchw->nhw', rand(2, 3, 2, 2), rand(2, 3, 2, 2)),
+  einsum('ij,jk', rand(2, 3), rand(3, 4)),
+  einsum('ij->j', rand(3, 4)),
+  einsum('ijk,j->i', rand(2, 3, 4), rand(3)),
+  einsum('i,i->', rand(5), rand(5)),
+  einsum('...qd,...kd->...qk', rand(2, 3, 4), rand(2, 5, 4)),
+  einsum('bi,bj->bij', rand(2, 3), frozen(rand(2, 4))),
+]);
+
+/** A rule context for one Einsum node over float inputs of the given shapes (the output's shape last). */
+function fakeContext(equation: string, shapes: number[][]): RuleContext {
+  const names = shapes.slice(0, -1).map((_, i) => `x${i}`);
+  const infos = new Map([...names, 'y'].map((n, i) => [n, { dtype: DT.FLOAT, shape: shapes[i] }]));
+  return new RuleContext(new Emitter(17), { ...node('Einsum', names, ['y'], { equation }), name: 'e1' }, ['gy'], names.map(() => true), infos, new Map());
+}
+
+test('Einsum forms without a rule are refused naming the node and why', () => {
+  const refused = (equation: string, shapes: number[][], why: RegExp) => assert.throws(
+    () => einsumRules.Einsum.grad(fakeContext(equation, shapes)), (err: Error) => /Einsum node 'e1'/.test(err.message) && why.test(err.message));
+  refused('ii->i', [[3, 3], [3]], /diagonal/);
+  refused('...ij,...jk->...ik', [[2, 3, 4], [1, 4, 5], [2, 3, 5]], /operand 1's '\.\.\.' is broadcast/);
+  refused('...ij->j', [[2, 3, 4], [4]], /operand 0's '\.\.\.' is broadcast or summed/);
+});
