@@ -40,6 +40,13 @@ testOps([
   { name: 'a zero slice gets a zero gradient', op: 'ReduceL2', inputs: [vals([2, 2], [0, 0, 0.5, -1])], attrs: { axes: [1] } },
 ] satisfies OpCase[]);
 
+// Trigonometric and hyperbolic functions (torch.atan, asin, ...): float32 kernels, so against a float64 reference.
+const unit = (...shape: number[]) => affine(rand(...shape), 0.8, 0);
+testOps([
+  ...['Tan', 'Atan', 'Asin', 'Acos', 'Sinh', 'Cosh', 'Asinh', 'Atanh'].map((op): OpCase => ({ name: 'in (-0.8, 0.8)', op, dtype: 'float', inputs: [unit(2, 3)] })),
+  { name: 'in (1.5, 2.5)', op: 'Acosh', dtype: 'float', inputs: [affine(rand(2, 3), 0.5, 2)] },
+]);
+
 // Einsum (torch.einsum, opset 12+): each operand's gradient is an einsum of g with the others.
 const einsum = (equation: string, ...inputs: OpCase['inputs']): OpCase => ({ name: `'${equation}'`, op: 'Einsum', opset: 17, inputs, attrs: { equation } });
 testOps([

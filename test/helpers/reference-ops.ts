@@ -1,7 +1,7 @@
 /**
  * Float64 forwards, written from the ONNX operator specs, for the ops whose onnxruntime CPU kernels are float-only
  * (Conv, AveragePool, GlobalAveragePool, Mean, Gelu, Erf, HardSigmoid, HardSwish, Elu, Selu, Celu,
- * InstanceNormalization). The gradient checker
+ * InstanceNormalization, the trigonometric and hyperbolic functions). The gradient checker
  * differentiates these numerically in double, so a float32 rule is checked at rtol 1e-5 instead of float32's 1e-2.
  */
 import { F, type Attrs } from '../../src/core/onnx/attributes.js';
@@ -170,6 +170,8 @@ const SELU = { alpha: 1.67326319217681884765625, gamma: 1.0507010221481323242187
 
 export const REFERENCE_OPS: Record<string, ReferenceOp> = {
   InstanceNormalization: instanceNorm,
+  ...Object.fromEntries((['tan', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh'] as const)
+    .map((f) => [f[0].toUpperCase() + f.slice(1), unary((v) => Math[f](v))])),
   Elu: unary((v, attrs) => (v > 0 ? v : num(attrs.alpha, 1) * Math.expm1(v))),
   Selu: unary((v, attrs) => num(attrs.gamma, SELU.gamma) * (v > 0 ? v : num(attrs.alpha, SELU.alpha) * Math.expm1(v))),
   Celu: unary((v, attrs) => Math.max(0, v) + Math.min(0, num(attrs.alpha, 1) * Math.expm1(v / num(attrs.alpha, 1)))),

@@ -61,6 +61,15 @@ export const elementwiseRules: RuleTable = {
   Abs: unary((c, g, x) => c.e.mul(g, c.e.op('Sign', [x]))),
   Sin: unary((c, g, x) => c.e.mul(g, c.e.op('Cos', [x]))),
   Cos: unary((c, g, x) => c.e.neg(c.e.mul(g, c.e.op('Sin', [x])))),
+  Tan: unary((c, g, _x, y) => c.e.mul(g, c.e.add(c.scalar(1), c.e.mul(y, y)))),
+  Atan: unary((c, g, x) => c.e.div(g, c.e.add(c.scalar(1), c.e.mul(x, x)))),
+  Asin: unary((c, g, x) => c.e.div(g, c.e.op('Sqrt', [c.e.sub(c.scalar(1), c.e.mul(x, x))]))),
+  Acos: unary((c, g, x) => c.e.neg(c.e.div(g, c.e.op('Sqrt', [c.e.sub(c.scalar(1), c.e.mul(x, x))])))),
+  Sinh: unary((c, g, x) => c.e.mul(g, c.e.op('Cosh', [x]))),
+  Cosh: unary((c, g, x) => c.e.mul(g, c.e.op('Sinh', [x]))),
+  Asinh: unary((c, g, x) => c.e.div(g, c.e.op('Sqrt', [c.e.add(c.e.mul(x, x), c.scalar(1))]))),
+  Acosh: unary((c, g, x) => c.e.div(g, c.e.op('Sqrt', [c.e.sub(c.e.mul(x, x), c.scalar(1))]))),
+  Atanh: unary((c, g, x) => c.e.div(g, c.e.sub(c.scalar(1), c.e.mul(x, x)))),
   Erf: unary((c, g, x) =>
     // d/dx erf(x) = 2/sqrt(pi) * exp(-x^2); -x^2 as x·(x·-1): ORT's Neg kernel is ~3x slower than Mul on big tensors
     c.e.mul(g, c.e.mul(c.scalar(2 / Math.sqrt(Math.PI)), c.e.op('Exp', [c.e.mul(x, c.e.mul(x, c.scalar(-1)))])))),
