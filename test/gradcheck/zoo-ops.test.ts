@@ -37,6 +37,11 @@ testOps([
   { name: 'axes as input (opset 18), keepdims 0', op: 'ReduceLogSumExp', opset: 18, inputs: [rand(2, 3, 4), ints([-1])], attrs: { keepdims: 0 } },
   { name: 'axes [0, 2]', op: 'ReduceL1', inputs: [away(2, 3, 4)], attrs: { axes: [0, 2] } },
   { name: 'axes [1], keepdims 0', op: 'ReduceSumSquare', inputs: [rand(2, 3, 4)], attrs: { axes: [1], keepdims: 0 } },
+  { name: 'axes [1] (torch.prod)', op: 'ReduceProd', inputs: [away(2, 3, 4)], attrs: { axes: [1] } },
+  { name: 'all axes, keepdims 0', op: 'ReduceProd', inputs: [away(2, 3)], attrs: { keepdims: 0 } },
+  { name: 'axes as input (opset 18)', op: 'ReduceProd', opset: 18, inputs: [away(2, 3, 4), ints([-1])] },
+  // rows: no zero; one zero (its gradient the others' product, the rest 0); two zeros (all 0): as torch.prod
+  { name: 'zeros in the slice', op: 'ReduceProd', inputs: [vals([3, 3], [0.5, -2, 1.5, 0.5, 0, 3, 0, 0, 2])], attrs: { axes: [1] } },
   { name: 'a zero slice gets a zero gradient', op: 'ReduceL2', inputs: [vals([2, 2], [0, 0, 0.5, -1])], attrs: { axes: [1] } },
 ] satisfies OpCase[]);
 

@@ -49,7 +49,25 @@ function pointwiseReduceGrad(c: RuleContext, local: (x: string, y: string) => st
   return e.mul(g, local(x, y));
 }
 
+/**
+ * ReduceProd: ∂y/∂x_i is the product of the others, taken without dividing by x_i (as torch.prod): p = the product of
+ * the slice's non-zero values; no zero in the slice: p/x_i; one zero: p at that zero, 0 elsewhere; more: 0.
+ */
+function prodGrad(c: RuleContext): string {
+  const axes = c.axes(1), all = !axes || axes.length === 0;
+  return pointwiseReduceGrad(c, (x) => {
+    const e = c.e, reduced = all ? Array.from({ length: c.rank(x) }, (_, i) => i) : axes;
+    const zero = e.op('Equal', [x, c.scalar(0)]);
+    const nonZeroProd = e.reduce('ReduceProd', e.op('Where', [zero, c.scalar(1), x]), reduced, true);
+    const zeros = e.sum(e.op('Cast', [zero], { to: c.dtype(x) }), reduced, true);
+    const atOnlyZero = e.op('And', [zero, e.op('Equal', [zeros, c.scalar(1)])]);
+    const withOneZero = e.op('Where', [atOnlyZero, nonZeroProd, c.scalar(0)]);
+    return e.op('Where', [e.op('Equal', [zeros, c.scalar(0)]), e.div(nonZeroProd, e.op('Where', [zero, c.scalar(1), x])), withOneZero]);
+  });
+}
+
 export const reduceRules: RuleTable = {
+  ReduceProd: { inputs: [0], grad: (c) => [prodGrad(c)] },
   // ‖x‖₂: x/y, and 0 for an all-zero slice (as torch.norm's gradient).
   ReduceL2: {
     inputs: [0],
