@@ -1,5 +1,5 @@
 import type { GraphProto, TensorProto } from 'onnx-buf';
-import { isFloatType, numel } from './onnx/tensor.js';
+import { isFloatType, numel, tensorValues } from './onnx/tensor.js';
 import { walkNodes } from './onnx/walk.js';
 
 /** Input slots that hold what the source framework trained (weights, biases, scales, embedding tables, slopes). */
@@ -37,12 +37,23 @@ export function classifyInitializers(graph: GraphProto): { params: TensorProto[]
     const isParam = uses.some((u) => WEIGHT_SLOTS[u.op]?.includes(u.slot) && !(u.op === 'MatMul' && size === 1)
       || (TENSOR_OPS.has(u.op) && size > 1)
       || ((u.op === 'Add' || u.op === 'Sub') && u.others.some((o) => LINEAR_OPS.has(producer.get(o) ?? ''))));
-    if (isParam) params.push(t);
+    if (isParam && !groupNormIdentity(t, uses, producer)) params.push(t);
     else if (uses.length) {
       const u = uses[0];
-      const reason = u.op === 'BatchNormalization' && u.slot >= 3 ? 'running statistic' : `${size === 1 ? 'a single value' : 'a tensor'} read by ${u.op} (input ${u.slot})`;
+      const reason = isParam ? `GroupNorm's fixed ${u.slot === 1 ? 'unit scale' : 'zero bias'} (its affine follows the Reshape back)` : u.op === 'BatchNormalization' && u.slot >= 3 ? 'running statistic' : `${size === 1 ? 'a single value' : 'a tensor'} read by ${u.op} (input ${u.slot})`;
       constants.push({ name: t.name, dims, reason });
     }
   }
   return { params, constants };
+}
+
+/**
+ * PyTorch exports GroupNorm as Reshape [N, G, -1] → InstanceNormalization with a scale of ones and a bias of zeros →
+ * Reshape back → Mul/Add by the module's weight and bias: the ones and zeros are not trained (training them would
+ * add parameters PyTorch does not have).
+ */
+function groupNormIdentity(t: TensorProto, uses: { op: string; slot: number; others: string[] }[], producer: Map<string, string>): boolean {
+  if (!uses.length || !uses.every((u) => u.op === 'InstanceNormalization' && u.slot > 0 && producer.get(u.others[0]) === 'Reshape')) return false;
+  const identity = uses[0].slot === 1 ? 1 : 0;
+  return uses.every((u) => u.slot === uses[0].slot) && Array.from(tensorValues(t), Number).every((v) => v === identity);
 }

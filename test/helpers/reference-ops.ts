@@ -1,6 +1,7 @@
 /**
  * Float64 forwards, written from the ONNX operator specs, for the ops whose onnxruntime CPU kernels are float-only
- * (Conv, AveragePool, GlobalAveragePool, Mean, Gelu, Erf, HardSigmoid, HardSwish). The gradient checker
+ * (Conv, AveragePool, GlobalAveragePool, Mean, Gelu, Erf, HardSigmoid, HardSwish, Elu, Selu, Celu,
+ * InstanceNormalization, the trigonometric and hyperbolic functions). The gradient checker
  * differentiates these numerically in double, so a float32 rule is checked at rtol 1e-5 instead of float32's 1e-2.
  */
 import { F, type Attrs } from '../../src/core/onnx/attributes.js';
@@ -151,7 +152,29 @@ const mean: ReferenceOp = (inputs) => {
 
 const hardSigmoid = (v: number, attrs: Attrs) => Math.max(0, Math.min(1, num(attrs.alpha, 0.2) * v + num(attrs.beta, 0.5)));
 
+/** InstanceNormalization: each (n, c) slice normalized over the spatial axes (biased variance), then scale and bias. */
+function instanceNorm([x, scale, bias]: (Tensor64 | null)[], attrs: Attrs): Tensor64 {
+  const [n, ch] = x!.shape, span = numel(x!.shape.slice(2)), eps = num(attrs.epsilon, 1e-5);
+  const out = new Float64Array(x!.data.length);
+  for (let s = 0; s < n * ch; s++) {
+    const v = x!.data.subarray(s * span, (s + 1) * span);
+    const mu = v.reduce((a, b) => a + b, 0) / span;
+    const variance = v.reduce((a, b) => a + (b - mu) ** 2, 0) / span;
+    const c = s % ch;
+    v.forEach((e, i) => (out[s * span + i] = ((e - mu) / Math.sqrt(variance + eps)) * scale!.data[c] + bias!.data[c]));
+  }
+  return { data: out, shape: x!.shape };
+}
+
+const SELU = { alpha: 1.67326319217681884765625, gamma: 1.05070102214813232421875 };
+
 export const REFERENCE_OPS: Record<string, ReferenceOp> = {
+  InstanceNormalization: instanceNorm,
+  ...Object.fromEntries((['tan', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh'] as const)
+    .map((f) => [f[0].toUpperCase() + f.slice(1), unary((v) => Math[f](v))])),
+  Elu: unary((v, attrs) => (v > 0 ? v : num(attrs.alpha, 1) * Math.expm1(v))),
+  Selu: unary((v, attrs) => num(attrs.gamma, SELU.gamma) * (v > 0 ? v : num(attrs.alpha, SELU.alpha) * Math.expm1(v))),
+  Celu: unary((v, attrs) => Math.max(0, v) + Math.min(0, num(attrs.alpha, 1) * Math.expm1(v / num(attrs.alpha, 1)))),
   Conv: conv,
   AveragePool: averagePool,
   GlobalAveragePool: globalAveragePool,

@@ -58,3 +58,13 @@ test('what is a parameter: weights and biases are; a clamp threshold, an exponen
   ]);
   assert.match(formatInspection(r), /constants \(not trained\): 5/);
 });
+
+// PyTorch's GroupNorm: Reshape [N, G, -1] → InstanceNormalization(scale ones, bias zeros) → Reshape back → Mul/Add
+// by the module's weight and bias. Trained, the ones and zeros would be parameters PyTorch does not have (the
+// trajectory drifted by ~1e-3 in a step before they were kept constant).
+test('GroupNorm export: the InstanceNormalization ones/zeros stay constants, the module weight and bias train', () => {
+  const r = inspectModel(path.join(FIXTURES, 'producers', 'groupnorm-tile-triu.op17.onnx'));
+  assert.equal(r.totalParams, 112 + 8 + 99); // conv, norm.weight + norm.bias, fc: PyTorch's count
+  assert.deepEqual(r.constants.map((c) => c.reason).filter((s) => s.startsWith('GroupNorm')),
+    ["GroupNorm's fixed unit scale (its affine follows the Reshape back)", "GroupNorm's fixed zero bias (its affine follows the Reshape back)"]);
+});

@@ -70,7 +70,7 @@ export class Emitter {
     return s;
   }
 
-  reduce(opType: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', x: string, axes: number[] | string, keepdims: boolean): string {
+  reduce(opType: 'ReduceSum' | 'ReduceMean' | 'ReduceMax' | 'ReduceProd', x: string, axes: number[] | string, keepdims: boolean): string {
     const axesInput = opType === 'ReduceSum' ? this.opset >= 13 : this.opset >= 18;
     if (typeof axes === 'string') {
       if (!axesInput) throw new Error(`${opType} with runtime axes needs opset ${opType === 'ReduceSum' ? 13 : 18}`);

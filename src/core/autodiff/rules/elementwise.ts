@@ -9,6 +9,10 @@ const unary = (derivative: (c: RuleContext, g: string, x: string, y: string) => 
 /** No differentiable inputs: gradients stop here (the node is never on a differentiated path). */
 const nonDifferentiable: RuleTable[string] = { inputs: [], grad: () => [] };
 
+/** g where x > 0, else `negative` (the gradient on the other side). */
+const positiveOr = (c: RuleContext, g: string, x: string, negative: string) =>
+  c.e.op('Where', [c.e.op('Greater', [x, c.scalar(0)]), g, negative]);
+
 /** g where `cond` holds, else 0. */
 const gate = (c: RuleContext, cond: string, g: string) => c.e.op('Where', [cond, g, c.scalar(0)]);
 
@@ -57,6 +61,15 @@ export const elementwiseRules: RuleTable = {
   Abs: unary((c, g, x) => c.e.mul(g, c.e.op('Sign', [x]))),
   Sin: unary((c, g, x) => c.e.mul(g, c.e.op('Cos', [x]))),
   Cos: unary((c, g, x) => c.e.neg(c.e.mul(g, c.e.op('Sin', [x])))),
+  Tan: unary((c, g, _x, y) => c.e.mul(g, c.e.add(c.scalar(1), c.e.mul(y, y)))),
+  Atan: unary((c, g, x) => c.e.div(g, c.e.add(c.scalar(1), c.e.mul(x, x)))),
+  Asin: unary((c, g, x) => c.e.div(g, c.e.op('Sqrt', [c.e.sub(c.scalar(1), c.e.mul(x, x))]))),
+  Acos: unary((c, g, x) => c.e.neg(c.e.div(g, c.e.op('Sqrt', [c.e.sub(c.scalar(1), c.e.mul(x, x))])))),
+  Sinh: unary((c, g, x) => c.e.mul(g, c.e.op('Cosh', [x]))),
+  Cosh: unary((c, g, x) => c.e.mul(g, c.e.op('Sinh', [x]))),
+  Asinh: unary((c, g, x) => c.e.div(g, c.e.op('Sqrt', [c.e.add(c.e.mul(x, x), c.scalar(1))]))),
+  Acosh: unary((c, g, x) => c.e.div(g, c.e.op('Sqrt', [c.e.sub(c.e.mul(x, x), c.scalar(1))]))),
+  Atanh: unary((c, g, x) => c.e.div(g, c.e.sub(c.scalar(1), c.e.mul(x, x)))),
   Erf: unary((c, g, x) =>
     // d/dx erf(x) = 2/sqrt(pi) * exp(-x^2); -x^2 as x·(x·-1): ORT's Neg kernel is ~3x slower than Mul on big tensors
     c.e.mul(g, c.e.mul(c.scalar(2 / Math.sqrt(Math.PI)), c.e.op('Exp', [c.e.mul(x, c.e.mul(x, c.scalar(-1)))])))),
@@ -64,6 +77,25 @@ export const elementwiseRules: RuleTable = {
   Sigmoid: unary((c, g, _x, y) => c.e.mul(g, c.e.mul(y, c.e.sub(c.scalar(1), y)))),
   Softplus: unary((c, g, x) => c.e.mul(g, c.e.op('Sigmoid', [x]))),
   Relu: unary((c, g, x) => gate(c, c.e.op('Greater', [x, c.scalar(0)]), g)),
+  // Exponential units, written with y on the x <= 0 side: Elu y + α, Selu y + γα, Celu y/α + 1 (= exp(x/α)).
+  Elu: unary((c, g, x, y) => positiveOr(c, g, x, c.e.mul(g, c.e.add(y, c.scalar(c.attrFloat('alpha', 1)))))),
+  Selu: unary((c, g, x, y) => {
+    const alpha = c.attrFloat('alpha', 1.67326319217681884765625), gamma = c.attrFloat('gamma', 1.05070102214813232421875);
+    return c.e.op('Where', [c.e.op('Greater', [x, c.scalar(0)]), c.e.mul(g, c.scalar(gamma)),
+      c.e.mul(g, c.e.add(y, c.scalar(gamma * alpha)))]);
+  }),
+  Celu: unary((c, g, x, y) =>
+    positiveOr(c, g, x, c.e.mul(g, c.e.add(c.e.div(y, c.scalar(c.attrFloat('alpha', 1))), c.scalar(1))))),
+  PRelu: {
+    grad: (c) => {
+      const [x, slope] = [c.input(0), c.input(1)], g = c.gradOut()!;
+      const positive = c.e.op('Greater', [x, c.scalar(0)]);
+      return [
+        c.needsGrad(0) ? c.e.op('Where', [positive, g, c.e.mul(g, slope)]) : undefined,
+        c.needsGrad(1) ? c.unbroadcast(c.e.op('Where', [positive, c.scalar(0), c.e.mul(g, x)]), slope) : undefined,
+      ];
+    },
+  },
   LeakyRelu: unary((c, g, x) => {
     const alpha = c.attrFloat('alpha', 0.01);
     return c.e.op('Where', [c.e.op('Greater', [x, c.scalar(0)]), g, c.e.mul(g, c.scalar(alpha))]);

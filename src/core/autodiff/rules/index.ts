@@ -1,4 +1,5 @@
 import type { RuleTable } from '../rule.js';
+import { einsumRules } from './einsum.js';
 import { elementwiseRules } from './elementwise.js';
 import { indexingRules } from './indexing.js';
 import { matmulRules } from './matmul.js';
@@ -11,5 +12,5 @@ import { shapeRules } from './shape.js';
 /** opType → gradient rule, for ops of the default ONNX domain. */
 export const RULES: RuleTable = {
   ...elementwiseRules, ...matmulRules, ...nnRules, ...shapeRules, ...indexingRules, ...reduceRules, ...resampleRules,
-  ...recurrentRules,
+  ...recurrentRules, ...einsumRules,
 };

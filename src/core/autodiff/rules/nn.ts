@@ -158,6 +158,25 @@ export const nnRules: RuleTable = {
       return [dx, dScale, dBias];
     },
   },
+  InstanceNormalization: {
+    // Normalizes each (n, c) over the spatial axes, then scale/bias per channel (nn.InstanceNorm2d, and GroupNorm as
+    // exported: a Reshape to [N, G, -1] around an InstanceNormalization with unit scale).
+    grad: (c) => {
+      const e = c.e, [x, scale] = [c.input(0), c.input(1)], g = c.gradOut()!;
+      const rank = c.rank(x), axes = range(2, rank), eps = c.attrFloat('epsilon', 1e-5);
+      const perChannel = (v: string) => e.unsqueeze(v, range(1, rank - 1));
+      const xc = e.sub(x, e.mean(x, axes, true));
+      const invStd = e.op('Reciprocal', [e.op('Sqrt', [e.add(e.mean(e.mul(xc, xc), axes, true), c.scalar(eps))])]);
+      const xhat = e.mul(xc, invStd);
+      let dx: string | undefined;
+      if (c.needsGrad(0)) {
+        const dxhat = e.mul(g, perChannel(scale));
+        dx = e.mul(invStd, e.sub(e.sub(dxhat, e.mean(dxhat, axes, true)), e.mul(xhat, e.mean(e.mul(dxhat, xhat), axes, true))));
+      }
+      const channelAxes = [0, ...axes];
+      return [dx, c.needsGrad(1) ? e.sum(e.mul(g, xhat), channelAxes) : undefined, c.needsGrad(2) ? e.sum(g, channelAxes) : undefined];
+    },
+  },
   BatchNormalization: {
     // Inference mode: running mean/var (inputs 3, 4) are fixed statistics, as in a frozen-BN fine-tune.
     inputs: [0, 1, 2],

@@ -66,7 +66,33 @@ function padGrad(c: RuleContext): (string | undefined)[] {
   return [e.reshape(flat, e.shape(x))];
 }
 
+/** Tile's adjoint: g viewed as [r0, d0, r1, d1, ...] summed over the repeat axes. */
+function tileGrad(c: RuleContext): string {
+  const e = c.e, x = c.input(0), rank = c.rank(x);
+  const repeats = c.constInts(c.input(1));
+  if (!repeats) throw new Error(`Tile node '${c.node.name}': repeats computed at runtime are not supported`);
+  const dim = (i: number) => e.op('Gather', [e.shape(x), e.i64([i])]);
+  const split = e.op('Concat', range(0, rank).flatMap((i) => [e.i64([repeats[i]]), dim(i)]), { axis: 0 });
+  return e.sum(e.reshape(c.gradOut()!, split), range(0, rank).map((i) => 2 * i), false);
+}
+
 export const shapeRules: RuleTable = {
+  Tile: { inputs: [0], grad: (c) => [tileGrad(c)] },
+  // PixelShuffle (CRD) and its DCR form; SpaceToDepth (pixel_unshuffle's DCR layout) is DCR's inverse, and the
+  // reverse. CRD's channels are c·b² + i·b + j where SpaceToDepth puts them at (i·b + j)·C + c: one transpose apart.
+  DepthToSpace: {
+    inputs: [0],
+    grad: (c) => {
+      const e = c.e, x = c.input(0), b = c.attrInt('blocksize', 1);
+      const back = e.op('SpaceToDepth', [c.gradOut()!], { blocksize: b });
+      if (c.attrString('mode', 'DCR') === 'DCR') return [back];
+      const groups = e.reshape(back, [0, b * b, c.shape(x)[1] / (b * b), -1]);
+      return [e.reshape(e.transpose(groups, [0, 2, 1, 3]), e.shape(x))];
+    },
+  },
+  SpaceToDepth: { inputs: [0], grad: (c) => [c.e.op('DepthToSpace', [c.gradOut()!], { blocksize: c.attrInt('blocksize', 1) })] },
+  // triu/tril: the same mask applied to g.
+  Trilu: { inputs: [0], grad: (c) => [c.e.op('Trilu', [c.gradOut()!, ...c.node.input.slice(1)], { upper: c.attrInt('upper', 1) })] },
   Reshape: reshapeBack,
   Flatten: reshapeBack,
   Squeeze: reshapeBack,
