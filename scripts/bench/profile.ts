@@ -1,6 +1,7 @@
 /**
  * Where a training step's time goes: compiles the bench model's training graph exactly as TrainingSession does,
- * runs it under ONNX Runtime's profiler and sums kernel time by op type (and the top nodes); also times the parts of
+ * runs it under ONNX Runtime's profiler and sums kernel time by op type, by origin (the forward op whose gradient rule
+ * emitted a backward node) and by node; also times the parts of
  * a step outside ORT (feeding params, the JS gradient copy, AdamW).
  *
  *   node out/scripts/bench/profile.js [full|frozen] [--threads 2] [--steps 3] [--opt all|basic|extended|disabled]
@@ -15,7 +16,7 @@ import { parameterInfos, matchesAny } from '../../src/core/module-tree.js';
 import { serializeModel } from '../../src/core/onnx/model.js';
 import { compileTraining, prepareModel } from '../../src/core/training-graph.js';
 import { tensorValues } from '../../src/core/onnx/tensor.js';
-import { TrainingSession } from '../../src/core/session.js';
+import { ortSessionOptions, TrainingSession } from '../../src/core/session.js';
 import { BERT_MINI, buildBert } from './bert.js';
 import { batchFeeds, makeBatch } from './data.js';
 
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'));
   const session = await ort.InferenceSession.create(serializeModel(compiled.train), {
-    graphOptimizationLevel: level, intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
+    ...ortSessionOptions(threads), graphOptimizationLevel: level,
     enableProfiling: true, profileFilePrefix: path.join(dir, 'prof'),
     optimizedModelFilePath: path.join(dir, 'optimized.onnx'),
   });
@@ -103,6 +104,17 @@ async function main(): Promise<void> {
     console.log(`  ${op.padEnd(22)} ${(us / nRuns / 1e3).toFixed(1).padStart(8)}  ${((100 * us) / nRuns / 1e3 / kernelTotal).toFixed(1).padStart(5)}%`);
   }
   const phase = (name: string) => (name.startsWith('grad/') ? 'backward' : name.startsWith('loss/') ? 'loss' : 'forward');
+  // Backward nodes say which forward node they are the gradient of (docString, see autodiff/backward.ts).
+  const origin = new Map(compiled.train.graph!.node.map((n) => [n.name, n.docString.startsWith('gradient of ') ? `grad ${n.docString.split(' ')[2]}` : `fwd ${n.opType}`]));
+  const byOrigin = new Map<string, number>();
+  for (const [name, { op, us }] of byNode) {
+    if (['MatMul', 'FusedMatMul', 'Gemm'].includes(op)) continue;
+    const base = name.split('/').slice(0, 2).join('/');
+    const o = origin.get(name) ?? origin.get(base) ?? `? ${op}`;
+    byOrigin.set(o, (byOrigin.get(o) ?? 0) + us);
+  }
+  console.log('\nnon-matmul kernel time by origin (grad rule of a forward op, or forward op), ms per run:');
+  for (const [o, us] of [...byOrigin].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${o.padEnd(28)} ${(us / nRuns / 1e3).toFixed(1)}`);
   const byPhase = new Map<string, { mm: number; other: number }>();
   for (const [name, { op, us }] of byNode) {
     const ph = byPhase.get(phase(name)) ?? { mm: 0, other: 0 };
@@ -125,11 +137,11 @@ async function sweep(compiled: Awaited<ReturnType<typeof compileTraining>>, prep
   const all: Record<string, ort.Tensor> = { ...feeds };
   for (const p of compiled.params) all[p] = new ort.Tensor('float32', tensorValues(inits.get(p)!) as Float32Array, compiled.info.get(p)!.shape);
   const bytes = serializeModel(compiled.train);
-  const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', interOpNumThreads: 1, executionMode: 'sequential' };
-  const noSpin = { session: { 'intra_op.allow_spinning': '0' } };
+  const spin = { session: { intra_op: { allow_spinning: '1' } } };
+  const base = ortSessionOptions();
   const variants: [string, ort.InferenceSession.SessionOptions][] = [
     ['2 threads (as TrainingSession)', { ...base, intraOpNumThreads: 2 }],
-    ['2 threads, no spinning', { ...base, intraOpNumThreads: 2, extra: noSpin }],
+    ['2 threads, spinning', { ...base, intraOpNumThreads: 2, extra: spin }],
     ['1 thread', { ...base, intraOpNumThreads: 1 }],
     ['2 threads, optimization extended', { ...base, intraOpNumThreads: 2, graphOptimizationLevel: 'extended' }],
     ['2 threads, optimization basic', { ...base, intraOpNumThreads: 2, graphOptimizationLevel: 'basic' }],

@@ -467,12 +467,11 @@ function trainableNames(params: ParamInfo[], freeze: string[], thaw: string[]): 
   return params.filter((p) => !matchesAny(p, freeze) || matchesAny(p, thaw)).map((p) => p.name);
 }
 
-/** Compiles the training and eval graphs for `trainable` and opens an InferenceSession on each. */
-async function compileSessions(prepared: ModelProto, trainable: string[], sample: Feeds, opts: SessionOptions) {
-  const compiled = await compileTraining(prepared, { task: opts.task, trainable, sample, prediction: opts.prediction });
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
+/** The options of the sessions a TrainingSession runs (the bench's profiler uses them too). */
+export function ortSessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+  return {
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: opts.threads ?? 0,
+    intraOpNumThreads: threads ?? 0,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     // Idle intra-op workers sleep instead of spin-waiting between kernels. A training step is ~1000 kernels, many
@@ -484,6 +483,12 @@ async function compileSessions(prepared: ModelProto, trainable: string[], sample
     // 16 × 128) 769 → 503 MiB and of BERT-base (8 × 128) 4469 → 3467 MiB, step time unchanged.
     enableMemPattern: false,
   };
+}
+
+/** Compiles the training and eval graphs for `trainable` and opens an InferenceSession on each. */
+async function compileSessions(prepared: ModelProto, trainable: string[], sample: Feeds, opts: SessionOptions) {
+  const compiled = await compileTraining(prepared, { task: opts.task, trainable, sample, prediction: opts.prediction });
+  const sessionOptions = ortSessionOptions(opts.threads);
   const start = performance.now();
   const train = feedingLargeInitializers(compiled.train), evaluation = feedingLargeInitializers(compiled.eval);
   const [trainSession, evalSession] = await Promise.all([

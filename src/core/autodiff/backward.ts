@@ -140,7 +140,10 @@ export function buildBackward(graph: GraphProto, opts: BackwardOptions): Backwar
   const gradOf = (value: string): string | undefined => {
     const parts = contributions.get(value);
     if (!parts || parts.length === 0) return undefined;
-    if (parts.length > 1) contributions.set(value, [e.op('Sum', parts)]);
+    if (parts.length > 1) {
+      contributions.set(value, [e.op('Sum', parts)]);
+      e.nodes.at(-1)!.docString = 'gradient of Sum (contributions)';
+    }
     return contributions.get(value)![0];
   };
 
@@ -157,8 +160,11 @@ export function buildBackward(graph: GraphProto, opts: BackwardOptions): Backwar
     const needs = node.input.map((name, i) => !!name && diff.has(i) && requires.has(name));
     const ctx = new RuleContext(e, node, gradOuts, needs, info, constants);
     let gradIns: (string | undefined)[];
+    const before = e.nodes.length;
     try {
       gradIns = RULES[node.opType].grad(ctx);
+      // Which forward node each backward node is for (profiles group kernel time by it: scripts/bench/profile.ts).
+      for (let j = before; j < e.nodes.length; j++) e.nodes[j].docString = `gradient of ${node.opType} ${node.name}`;
     } catch (err) {
       throw new UserError(`cannot differentiate ${node.opType} node '${node.name}': ${(err as Error).message}`);
     }
