@@ -7,7 +7,7 @@ import { matchesAny, parameterInfos, type ParamInfo } from './module-tree.js';
 import { UserError } from './onnx/errors.js';
 import { cloneSharingInitializers, loadModel, saveModel, serializeModel } from './onnx/model.js';
 import { DT, floatView, makeTensor, numel, tensorValues } from './onnx/tensor.js';
-import { clipGradNorm, createOptimizer, gradNorm, lrAt } from './optim/index.js';
+import { clipGradNorm, createOptimizer, lrAt } from './optim/index.js';
 import type { Optimizer, OptimizerSpec, ParamGroup, TrainParam } from './optim/types.js';
 import type { Tensor } from './checkpoints/safetensors.js';
 import { adapterTensors, mergedWeights, mergeLora } from './lora/merge.js';
@@ -339,8 +339,10 @@ export class TrainingSession {
     if (this.microSteps === 0) throw new Error('optimizerStep: no gradients since the last reset (call trainStep first)');
     const lr = this.currentLr();
     const maxNorm = this.opts.optimizer.maxGradNorm;
-    const norm = maxNorm ? clipGradNorm(this.trainable, maxNorm) : gradNorm(this.trainable);
-    this.optimizer.step(this.trainable, this.groups, lr);
+    // Clipping needs the norm before the update; otherwise the optimizer sums the squares as it goes.
+    const clippedFrom = maxNorm ? clipGradNorm(this.trainable, maxNorm) : undefined;
+    const squares = this.optimizer.step(this.trainable, this.groups, lr);
+    const norm = clippedFrom ?? Math.sqrt(squares);
     this.step++;
     return { lr, gradNorm: norm };
   }

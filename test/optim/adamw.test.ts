@@ -109,3 +109,19 @@ test('AdamW loaded state is copied, and bad state is rejected', () => {
   assert.throws(() => opt.loadState({ 'momentum_buffer.w': m }, {}), /unexpected tensor "momentum_buffer.w"/);
   assert.throws(() => opt.loadState({}, { step: -1 }), /"step" must be a non-negative integer/);
 });
+
+test('AdamW and SGD return the squared gradient norm they read (the session reports its root without another pass)', async () => {
+  const { gradNorm } = await import('../../src/core/optim/clip.js');
+  const { Sgd } = await import('../../src/core/optim/sgd.js');
+  const make = () => {
+    const a = param('a', [1, 2, -1]), b = param('b', [0.5, -3]);
+    a.grad.set([0.5, -0.25, 1.3]);
+    b.grad.set([-2.1, 0.7]);
+    return [a, b];
+  };
+  for (const opt of [new AdamW(), new Sgd({ momentum: 0.9 }), new Sgd()]) {
+    const ps = make();
+    const expected = gradNorm(ps);
+    assert.equal(Math.sqrt(opt.step(ps, [{ lrScale: 1 }], 0.1)), expected, opt.name);
+  }
+});

@@ -24,25 +24,31 @@ export class Sgd implements Optimizer {
     this.nesterov = opts.nesterov ?? false;
   }
 
-  step(params: TrainParam[], groups: ParamGroup[], lr: number): void {
+  step(params: TrainParam[], groups: ParamGroup[], lr: number): number {
     const { momentum, dampening, nesterov } = this;
+    let squares = 0;
     for (const p of params) {
       const { lr: plr, weightDecay } = groupSettings(p, groups, lr, this.weightDecay);
       const { data, grad } = p;
       if (momentum === 0) {
-        for (let i = 0; i < data.length; i++) data[i] -= plr * (grad[i] + weightDecay * data[i]);
+        for (let i = 0; i < data.length; i++) {
+          squares += grad[i] * grad[i];
+          data[i] -= plr * (grad[i] + weightDecay * data[i]);
+        }
         continue;
       }
       // torch starts the buffer as a copy of the first gradient (no dampening on that step).
       const first = !this.buffers.has(p.name);
       const buf = stateFor(this.buffers, p, 'momentum_buffer');
       for (let i = 0; i < data.length; i++) {
+        squares += grad[i] * grad[i];
         const g = grad[i] + weightDecay * data[i];
         buf[i] = first ? g : momentum * buf[i] + (1 - dampening) * g;
         const d = nesterov ? g + momentum * buf[i] : buf[i];
         data[i] -= plr * d;
       }
     }
+    return squares;
   }
 
   stateTensors(): Record<string, Float32Array> {

@@ -34,8 +34,11 @@ export interface OptimizerSpec {
 
 export interface Optimizer {
   readonly name: string;
-  /** One update of every param with its group's lr (`lr * lrScale`). */
-  step(params: TrainParam[], groups: ParamGroup[], lr: number): void;
+  /**
+   * One update of every param with its group's lr (`lr * lrScale`). Returns the sum of the squared gradients it
+   * read, in double, param by param in order: the gradient norm's square (gradNorm's sum) without another pass.
+   */
+  step(params: TrainParam[], groups: ParamGroup[], lr: number): number;
   /** Live state tensors keyed like "exp_avg.<param>"; copy them if kept past the next step. */
   stateTensors(): Record<string, Float32Array>;
   /** Scalar state, e.g. `{ step }`. */
