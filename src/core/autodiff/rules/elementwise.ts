@@ -17,12 +17,13 @@ const positiveOr = (c: RuleContext, g: string, x: string, negative: string) =>
 const gate = (c: RuleContext, cond: string, g: string) => c.e.op('Where', [cond, g, c.scalar(0)]);
 
 export const elementwiseRules: RuleTable = {
-  Add: { grad: (c) => [c.unbroadcast(c.gradOut()!, c.input(0)), c.unbroadcast(c.gradOut()!, c.input(1))] },
+  // Only the inputs that need a gradient: an unused ReduceSum still runs (frozen biases, attention masks).
+  Add: { grad: (c) => [0, 1].map((i) => (c.needsGrad(i) ? c.unbroadcast(c.gradOut()!, c.input(i)) : undefined)) },
   // Negated after unbroadcasting (on the often much smaller input-shaped gradient), as Mul by -1: ORT's Neg kernel is
   // ~3x slower than Mul on big tensors.
   Sub: {
     grad: (c) => [
-      c.unbroadcast(c.gradOut()!, c.input(0)),
+      c.needsGrad(0) ? c.unbroadcast(c.gradOut()!, c.input(0)) : undefined,
       c.needsGrad(1) ? c.e.mul(c.unbroadcast(c.gradOut()!, c.input(1)), c.scalar(-1, c.input(1))) : undefined,
     ],
   },
