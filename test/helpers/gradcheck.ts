@@ -18,7 +18,7 @@ import {
   GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from 'onnx-buf';
 import ort from 'onnxruntime-node';
-import { buildBackward, withSavedOutputs, type BackwardResult } from '../../src/core/autodiff/backward.js';
+import { buildBackward, MS_DOMAIN, withSavedOutputs, type BackwardResult } from '../../src/core/autodiff/backward.js';
 import { makeAttributes, type Attrs } from '../../src/core/onnx/attributes.js';
 import { serializeModel } from '../../src/core/onnx/model.js';
 import { DT, makeTensor } from '../../src/core/onnx/tensor.js';
@@ -140,7 +140,7 @@ const session = (model: ModelProto, dtype: Dtype, what: string) =>
 function modelOf(nodes: NodeProto[], inputs: ValueInfoProto[], initializer: TensorProto[], outputs: string[], opset: number) {
   return create(ModelProtoSchema, {
     irVersion: 9n,
-    opsetImport: [{ domain: '', version: BigInt(opset) }],
+    opsetImport: [{ domain: '', version: BigInt(opset) }, { domain: MS_DOMAIN, version: 1n }],
     graph: create(GraphProtoSchema, {
       name: 'gradcheck', node: nodes, input: [...inputs], initializer, output: outputs.map((o) => makeValueInfo(o, DT.DOUBLE, [])),
     }),
