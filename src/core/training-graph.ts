@@ -4,7 +4,7 @@ import {
   type GraphProto, type ModelProto, type NodeProto, type TensorProto,
 } from 'onnx-buf';
 import ort from 'onnxruntime-node';
-import { buildBackward, gradientStops, valuesRequiringGrad } from './autodiff/backward.js';
+import { buildBackward, gradientStops, MS_DOMAIN, valuesRequiringGrad, withSavedOutputs } from './autodiff/backward.js';
 import { Emitter } from './autodiff/emitter.js';
 import type { ValueInfo } from './autodiff/rule.js';
 import { UserError } from './onnx/errors.js';
@@ -389,6 +389,10 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
 
   const trainModel = cloneSharingInitializers(evalModel);
   const tg = trainModel.graph!;
+  tg.node = withSavedOutputs(tg.node, backward.savedOutputs);
+  if (backward.nodes.some((n) => n.domain === MS_DOMAIN) && !trainModel.opsetImport.some((o) => o.domain === MS_DOMAIN)) {
+    trainModel.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: MS_DOMAIN, version: 1n }));
+  }
   tg.node.push(...backward.nodes);
   tg.initializer.push(...backward.initializers);
   // Gradients can share a value (Add passes g to both inputs): give each its own named output.

@@ -16,7 +16,19 @@ for (const transA of [0, 1]) {
   }
 }
 
+// float32: batched MatMuls differentiate through onnxruntime's FusedMatMul (transposed operand), float32 only.
+const fusedMatMul: OpCase[] = [
+  { name: 'batched 3-D', inputs: [rand(2, 3, 4), rand(2, 4, 5)] },
+  { name: '4-D attention-like', inputs: [rand(2, 2, 3, 4), rand(2, 2, 4, 3)] },
+  { name: '4-D @ 3-D broadcast', inputs: [rand(2, 1, 3, 4), rand(3, 4, 2)] },
+  { name: '[1,3,4] @ [2,4,5] batch broadcast', inputs: [rand(1, 3, 4), rand(2, 4, 5)] },
+  { name: '[2,3] @ [2,2,3,4] (2-D @ 4-D)', inputs: [rand(2, 3), rand(2, 2, 3, 4)] },
+  { name: '1-D @ 3-D', inputs: [rand(4), rand(2, 4, 3)] },
+  { name: '3-D @ 1-D', inputs: [rand(2, 3, 4), rand(4)] },
+].map((c): OpCase => ({ ...c, name: `${c.name}, FusedMatMul`, op: 'MatMul', dtype: 'float' }));
+
 testOps([
+  ...fusedMatMul,
   { name: '2-D', op: 'MatMul', inputs: [rand(3, 4), rand(4, 5)] },
   { name: 'batched 3-D', op: 'MatMul', inputs: [rand(2, 3, 4), rand(2, 4, 5)] },
   { name: '[B,T,K] @ [K,N]', op: 'MatMul', inputs: [rand(2, 3, 4), rand(4, 5)] },

@@ -72,4 +72,14 @@ testOps([
   { name: 'axis 1, rank 3', op: 'LayerNormalization', inputs: [rand(2, 3, 4), pos(3, 4), rand(3, 4)], attrs: { axis: 1 } },
   { name: 'axis -1, no bias, epsilon 0.1', op: 'LayerNormalization', inputs: [rand(3, 5), pos(5)], attrs: { epsilon: f(0.1) } },
   { name: 'scale frozen', op: 'LayerNormalization', inputs: [rand(2, 3, 4), frozen(pos(4)), rand(4)] },
+  // float32: the rule reads the kernel's Mean and InvStdDev (kept as outputs in the training graph).
+  ...[
+    { name: 'saved statistics, axis -1, rank 3', inputs: [rand(2, 3, 4), pos(4), rand(4)] },
+    { name: 'saved statistics, axis 1, rank 3', inputs: [rand(2, 3, 4), pos(3, 4), rand(3, 4)], attrs: { axis: 1 } },
+    { name: 'saved statistics, rank 2, no bias, epsilon 0.1', inputs: [rand(3, 5), pos(5)], attrs: { epsilon: f(0.1) } },
+    { name: 'saved statistics, x frozen', inputs: [frozen(rand(2, 3, 4)), pos(4), rand(4)] },
+    { name: 'saved statistics, scale frozen', inputs: [rand(2, 3, 4), frozen(pos(4)), rand(4)] },
+    { name: 'Mean and InvStdDev outputs given', inputs: [rand(2, 3, 4), pos(4), rand(4)], outputs: 3 },
+    { name: 'saved statistics, probed with B=T=1', inputs: [rand(2, 3, 4), pos(4), rand(4)], probe: { 0: [1, 1, 4] } },
+  ].map((c): OpCase => ({ op: 'LayerNormalization', dtype: 'float', ...c })),
 ]);

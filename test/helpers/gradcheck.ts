@@ -18,7 +18,7 @@ import {
   GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from 'onnx-buf';
 import ort from 'onnxruntime-node';
-import { buildBackward } from '../../src/core/autodiff/backward.js';
+import { buildBackward, MS_DOMAIN, withSavedOutputs, type BackwardResult } from '../../src/core/autodiff/backward.js';
 import { makeAttributes, type Attrs } from '../../src/core/onnx/attributes.js';
 import { serializeModel } from '../../src/core/onnx/model.js';
 import { DT, makeTensor } from '../../src/core/onnx/tensor.js';
@@ -91,6 +91,8 @@ export interface GraphCase {
    * differences are then taken of this forward in double (TOL.reference) instead of the float32 graph.
    */
   reference?: (x: Record<string, Tensor64>) => Tensor64[];
+  /** Checks on the backward graph itself (e.g. which rule or pattern emitted its nodes: their docString). */
+  inspect?: (backward: BackwardResult) => void;
 }
 
 export interface OpCase {
@@ -138,7 +140,7 @@ const session = (model: ModelProto, dtype: Dtype, what: string) =>
 function modelOf(nodes: NodeProto[], inputs: ValueInfoProto[], initializer: TensorProto[], outputs: string[], opset: number) {
   return create(ModelProtoSchema, {
     irVersion: 9n,
-    opsetImport: [{ domain: '', version: BigInt(opset) }],
+    opsetImport: [{ domain: '', version: BigInt(opset) }, { domain: MS_DOMAIN, version: 1n }],
     graph: create(GraphProtoSchema, {
       name: 'gradcheck', node: nodes, input: [...inputs], initializer, output: outputs.map((o) => makeValueInfo(o, DT.DOUBLE, [])),
     }),
@@ -212,9 +214,10 @@ export async function gradcheck(c: GraphCase): Promise<void> {
   // Analytic gradients.
   const info = await explained(() => probeShapes(forward.graph!, forward, probeFeeds), dtype, 'forward');
   const back = buildBackward(forward.graph!, { loss: 'loss', wrt, info, opset });
+  c.inspect?.(back);
   const gradNames = wrt.filter((w) => back.grads.has(w));
   const train = modelOf(
-    [...forward.graph!.node, ...back.nodes, ...gradNames.map((w) => node('Identity', [back.grads.get(w)!], [`grad_${w}`]))],
+    [...withSavedOutputs(forward.graph!.node, back.savedOutputs), ...back.nodes, ...gradNames.map((w) => node('Identity', [back.grads.get(w)!], [`grad_${w}`]))],
     graphInputs, [...initializers, ...back.initializers], ['loss'], opset);
   train.graph!.output.push(...gradNames.map((w) => makeValueInfo(`grad_${w}`, dt, symbolic(w, info.get(w)!.shape.length))));
   const trainSession = await session(train, dtype, 'backward');

@@ -1,7 +1,8 @@
 /**
  * Float64 forwards, written from the ONNX operator specs, for the ops whose onnxruntime CPU kernels are float-only
  * (Conv, AveragePool, GlobalAveragePool, Mean, Gelu, Erf, HardSigmoid, HardSwish, Elu, Selu, Celu,
- * InstanceNormalization, the trigonometric and hyperbolic functions). The gradient checker
+ * InstanceNormalization, the trigonometric and hyperbolic functions), and LayerNormalization, whose float32 gradient
+ * takes another path (the kernel's saved statistics) than its float64 one. The gradient checker
  * differentiates these numerically in double, so a float32 rule is checked at rtol 1e-5 instead of float32's 1e-2.
  */
 import { F, type Attrs } from '../../src/core/onnx/attributes.js';
@@ -166,10 +167,25 @@ function instanceNorm([x, scale, bias]: (Tensor64 | null)[], attrs: Attrs): Tens
   return { data: out, shape: x!.shape };
 }
 
+/** LayerNormalization over the axes from `axis` on; scale and bias shaped like those axes. */
+function layerNorm([x, scale, bias]: (Tensor64 | null)[], attrs: Attrs): Tensor64 {
+  const rank = x!.shape.length, axis = num(attrs.axis, -1) < 0 ? num(attrs.axis, -1) + rank : num(attrs.axis, -1);
+  const span = numel(x!.shape.slice(axis)), eps = num(attrs.epsilon, 1e-5);
+  const out = new Float64Array(x!.data.length);
+  for (let s = 0; s < x!.data.length / span; s++) {
+    const v = x!.data.subarray(s * span, (s + 1) * span);
+    const mu = v.reduce((a, b) => a + b, 0) / span;
+    const variance = v.reduce((a, b) => a + (b - mu) ** 2, 0) / span;
+    v.forEach((e, i) => (out[s * span + i] = ((e - mu) / Math.sqrt(variance + eps)) * scale!.data[i] + (bias ? bias.data[i] : 0)));
+  }
+  return { data: out, shape: x!.shape };
+}
+
 const SELU = { alpha: 1.67326319217681884765625, gamma: 1.05070102214813232421875 };
 
 export const REFERENCE_OPS: Record<string, ReferenceOp> = {
   InstanceNormalization: instanceNorm,
+  LayerNormalization: layerNorm,
   ...Object.fromEntries((['tan', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh'] as const)
     .map((f) => [f[0].toUpperCase() + f.slice(1), unary((v) => Math[f](v))])),
   Elu: unary((v, attrs) => (v > 0 ? v : num(attrs.alpha, 1) * Math.expm1(v))),

@@ -1,8 +1,10 @@
-import type { GraphProto, NodeProto, TensorProto } from 'onnx-buf';
+import { clone } from '@bufbuild/protobuf';
+import { NodeProtoSchema, type GraphProto, type NodeProto, type TensorProto } from 'onnx-buf';
 import { UserError } from '../onnx/errors.js';
 import { isFloatType } from '../onnx/tensor.js';
 import { Emitter } from './emitter.js';
-import { RuleContext, type ValueInfo } from './rule.js';
+import { RuleContext, type GradRule, type ValueInfo } from './rule.js';
+import { graphView, PATTERNS } from './patterns.js';
 import { RULES } from './rules/index.js';
 import { allInputs, outerReferences, subgraphsOf } from '../onnx/walk.js';
 import { whereable } from '../onnx/normalize.js';
@@ -22,6 +24,25 @@ export interface BackwardResult {
   initializers: TensorProto[];
   /** wrt name → name of its gradient value; absent when the value does not affect the loss. */
   grads: Map<string, string>;
+  /**
+   * Forward nodes (by their first output) that the backward nodes read more outputs of than the model gives them
+   * (RuleContext.savedOutput): the node's full output list in the training graph. See withSavedOutputs.
+   */
+  savedOutputs: Map<string, string[]>;
+}
+
+/** The contrib-op domain some rules emit (ONNX Runtime's CPU kernels), to import where the backward nodes use it. */
+export const MS_DOMAIN = 'com.microsoft';
+
+/** The forward nodes of the training graph: those in `saved` with the optional outputs the backward reads. */
+export function withSavedOutputs(nodes: NodeProto[], saved: Map<string, string[]>): NodeProto[] {
+  return nodes.map((n) => {
+    const outputs = saved.get(n.output[0]);
+    if (!outputs) return n;
+    const copy = clone(NodeProtoSchema, n);
+    copy.output = outputs;
+    return copy;
+  });
 }
 
 export class UnsupportedOpsError extends UserError {
@@ -152,17 +173,36 @@ export function buildBackward(graph: GraphProto, opts: BackwardOptions): Backwar
   addGrad(loss, e.scalar(1, lossInfo.dtype));
   const constants = constantsOf(graph);
 
+  // Fused patterns (patterns.ts) replace their groups by one node with its own rule, placed at the group's last node.
+  const view = graphView(graph.node, graph.output.map((o) => o.name), constants);
+  const claimed = new Set<NodeProto>();
+  const units: { node: NodeProto; rule: GradRule }[] = [];
   for (let k = active.length - 1; k >= 0; k--) {
     const node = active[k];
+    if (claimed.has(node)) continue;
+    const fused = PATTERNS.map((p) => p(node, view)).find((f) => f && f.nodes.every((n) => !claimed.has(n)));
+    for (const n of fused?.nodes ?? []) claimed.add(n);
+    units.push(fused ?? { node, rule: RULES[node.opType] });
+  }
+
+  const savedOutputs = new Map<string, string[]>();
+  for (const { node, rule } of units) {
     const gradOuts = node.output.map((o) => (reaches.has(o) ? gradOf(o) : undefined));
     if (gradOuts.every((g) => g === undefined)) continue;
-    const diff = new Set(differentiableInputs(node));
+    const diff = new Set(rule.inputs ?? node.input.map((_, i) => i));
     const needs = node.input.map((name, i) => !!name && diff.has(i) && requires.has(name));
-    const ctx = new RuleContext(e, node, gradOuts, needs, info, constants);
+    const keep = (i: number) => {
+      const outputs = savedOutputs.get(node.output[0]) ?? [...node.output];
+      while (outputs.length <= i) outputs.push('');
+      outputs[i] ||= `${node.output[0]}/saved${i}`;
+      savedOutputs.set(node.output[0], outputs);
+      return outputs[i];
+    };
+    const ctx = new RuleContext(e, node, gradOuts, needs, info, constants, keep);
     let gradIns: (string | undefined)[];
     const before = e.nodes.length;
     try {
-      gradIns = RULES[node.opType].grad(ctx);
+      gradIns = rule.grad(ctx);
       // Which forward node each backward node is for (profiles group kernel time by it: scripts/bench/profile.ts).
       for (let j = before; j < e.nodes.length; j++) e.nodes[j].docString = `gradient of ${node.opType} ${node.name}`;
     } catch (err) {
@@ -178,5 +218,5 @@ export function buildBackward(graph: GraphProto, opts: BackwardOptions): Backwar
     const g = gradOf(w);
     if (g) grads.set(w, g);
   }
-  return { nodes: e.nodes, initializers: e.initializers, grads };
+  return { nodes: e.nodes, initializers: e.initializers, grads, savedOutputs };
 }

@@ -25,6 +25,7 @@ export class RuleContext {
     private readonly needs: boolean[],
     private readonly infos: Map<string, ValueInfo>,
     private readonly constants: Map<string, TensorProto>,
+    private readonly keep?: (i: number) => string | undefined,
   ) {}
 
   get opset() { return this.e.opset; }
@@ -37,6 +38,12 @@ export class RuleContext {
     return this.gradOuts[i] ?? this.e.zerosLike(this.output(i), this.dtype(this.output(i)));
   }
   needsGrad(i: number): boolean { return this.needs[i] ?? false; }
+  /**
+   * Output `i` of the forward node, made one of its outputs in the training graph when the model left it out (an
+   * optional output the kernel computes anyway, such as LayerNormalization's Mean): see BackwardResult.savedOutputs.
+   * Undefined where the backward graph is built without that (the rule then recomputes the value).
+   */
+  savedOutput(i: number): string | undefined { return this.node.output[i] || this.keep?.(i); }
 
   info(name: string): ValueInfo {
     const info = this.infos.get(name);

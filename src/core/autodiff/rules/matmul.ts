@@ -1,4 +1,5 @@
 import { f as fAttr } from '../../onnx/attributes.js';
+import { DT } from '../../onnx/tensor.js';
 import type { RuleContext, RuleTable } from '../rule.js';
 
 /** Swaps the last two axes of a value of the given rank. */
@@ -33,15 +34,22 @@ function matmulGrad(c: RuleContext): (string | undefined)[] {
   if (aShape.length === 1) g2 = e.unsqueeze(g2, [-2 + (bShape.length === 1 ? 1 : 0)]);
   if (bShape.length === 1) g2 = e.unsqueeze(g2, [-1]);
   const gRank = batch.length + 2;
+  // Batched float MatMuls (attention's Q·Kᵀ and P·V) take the transposed operand as onnxruntime's contrib FusedMatMul
+  // with transA/transB: onnxruntime merges a swapLast with the forward's head Transpose into one that no MatMul
+  // fusion takes, a copy per gradient (BERT-mini: 8 transposes, session.run ~2.5% less). Float64 has no kernel for it.
+  const fused = c.dtype(a) === DT.FLOAT && gRank >= 3;
+  const product = (x: string, y: string, xRank: number, yRank: number, trans: 'transA' | 'transB') => fused
+    ? e.op('FusedMatMul', [x, y], { [trans]: 1 }, 'com.microsoft')
+    : e.op('MatMul', trans === 'transA' ? [swapLast(c, x, xRank), y] : [x, swapLast(c, y, yRank)]);
   let da: string | undefined, db: string | undefined;
   if (c.needsGrad(0)) {
-    const full = e.op('MatMul', [g2, swapLast(c, b2, b2Shape.length)]);
+    const full = product(g2, b2, gRank, b2Shape.length, 'transB');
     da = aShape.length === 1
       ? e.reshape(e.sum(full, Array.from({ length: gRank - 1 }, (_, i) => i)), aShape)
       : c.unbroadcastFrom(full, [...batch, ...a2Shape.slice(-2)], a);
   }
   if (c.needsGrad(1)) {
-    const full = e.op('MatMul', [swapLast(c, a2, a2Shape.length), g2]);
+    const full = product(a2, g2, a2Shape.length, gRank, 'transA');
     db = bShape.length === 1
       ? e.reshape(e.sum(full, [...Array.from({ length: gRank - 2 }, (_, i) => i), gRank - 1]), bShape)
       : c.unbroadcastFrom(full, [...batch, ...b2Shape.slice(-2)], b);

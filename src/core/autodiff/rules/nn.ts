@@ -138,22 +138,40 @@ export const nnRules: RuleTable = {
     },
   },
   LayerNormalization: {
+    // With xc = x - mean, r = 1/sqrt(var + eps) (per row: keepdims shape), gs = g·scale:
+    //   dx = r·(gs - mean(gs) - xc·r²·mean(gs·xc)),  dScale = Σ g·xc·r,  dBias = Σ g  (sums over the other axes).
+    // Mean and r come from the forward kernel (its optional outputs Mean and InvStdDev, kept in the training graph:
+    // RuleContext.savedOutput) when they are float32 as x is; else they are recomputed from x.
+    // Full-size passes: xc, gs, g·xc, four for dx, and reads for mean(gs), Σ gs·xc, dScale, dBias.
     grad: (c) => {
       const e = c.e, [x, scale] = [c.input(0), c.input(1)], g = c.gradOut()!;
+      if (c.gradOut(1) || c.gradOut(2)) throw new Error('gradients through the Mean and InvStdDev outputs are not supported');
       const xShape = c.shape(x), rank = xShape.length;
       const axes = range(normAxis(c.attrInt('axis', -1), rank), rank);
-      const eps = c.attrFloat('epsilon', 1e-5);
-      // Recompute the statistics instead of relying on the optional Mean/InvStdDev outputs.
-      const xc = e.sub(x, e.mean(x, axes, true));
-      const invStd = e.op('Reciprocal', [e.op('Sqrt', [e.add(e.mean(e.mul(xc, xc), axes, true), c.scalar(eps))])]);
-      const xhat = e.mul(xc, invStd);
+      const kept = c.dtype(x) === DT.FLOAT && c.attrInt('stash_type', 1) === 1;
+      const savedMean = kept ? c.savedOutput(1) : undefined;
+      const xc = e.sub(x, savedMean ?? e.mean(x, axes, true));
+      const r = (savedMean && c.savedOutput(2))
+        ?? e.op('Reciprocal', [e.op('Sqrt', [e.add(e.mean(e.mul(xc, xc), axes, true), c.scalar(c.attrFloat('epsilon', 1e-5)))])]);
+      const gxc = c.needsGrad(0) || c.needsGrad(1) ? e.mul(g, xc) : '';
+      // Normalizing over the last axis with a [H] scale, the sums of g·xc weighted by scale (over H) and by r (over the
+      // rows) are MatMuls: one read of g·xc each, no product written.
+      const lastAxis = axes.length === 1 && c.rank(scale) === 1 && c.shape(scale)[0] === xShape[rank - 1];
       let dx: string | undefined;
       if (c.needsGrad(0)) {
-        const dxhat = e.mul(g, scale);
-        const inner = e.sub(e.sub(dxhat, e.mean(dxhat, axes, true)), e.mul(xhat, e.mean(e.mul(dxhat, xhat), axes, true)));
-        dx = e.mul(invStd, inner);
+        const gs = e.mul(g, scale);
+        const meanGsXc = lastAxis
+          ? e.div(e.op('MatMul', [gxc, e.reshape(scale, [-1, 1])]), c.scalar(c.shape(scale)[0]))
+          : e.mean(e.mul(gxc, scale), axes, true);
+        const w = e.mul(e.mul(r, r), meanGsXc);
+        dx = e.mul(e.sub(e.sub(gs, e.mean(gs, axes, true)), e.mul(xc, w)), r);
       }
-      const dScale = c.needsGrad(1) ? c.unbroadcastFrom(e.mul(g, xhat), xShape, scale) : undefined;
+      let dScale: string | undefined;
+      if (c.needsGrad(1)) {
+        dScale = lastAxis
+          ? e.reshape(e.op('MatMul', [e.reshape(r, [1, -1]), e.reshape(gxc, [-1, c.shape(scale)[0]])]), [-1])
+          : c.unbroadcastFrom(e.mul(gxc, r), xShape, scale);
+      }
       const dBias = c.hasInput(2) && c.needsGrad(2) ? c.unbroadcastFrom(g, xShape, c.input(2)) : undefined;
       return [dx, dScale, dBias];
     },
