@@ -268,7 +268,7 @@ async function main(): Promise<void> {
     console.log('parameters, gradients, AdamW state (2 moments): the trained values, one copy each in both engines (the engine feeds ' +
       'ORT views of its parameter buffer and binds the gradient outputs to its gradient buffer). frozen weights: one copy (JS for ' +
       'the engine, views fed to ORT). other JS arrays: onnxruntime-node returns a fresh copy of every output of a run, bound or not ' +
-      '(the gradients again, each step) until the garbage collector frees it. runtime (rest) = peak RSS minus the arrays counted: ' +
+      '(the gradients again, each step; an embedding\'s only as the rows its Gather read) until the garbage collector frees it. runtime (rest) = peak RSS minus the arrays counted: ' +
       'ORT\'s arena (activations, the gradients as computed before being written out) or PyTorch\'s activations, plus code and heaps.');
     console.log(`\nfirst-step loss (same weights and batch): ` + rows.map((x) => `${x.engine} ${x.model.id} ${x.config.id} ${x.r.losses[0].toFixed(5)}`).join(', '));
 

@@ -66,8 +66,8 @@ async function main(): Promise<void> {
   // The JS work TrainingSession does around the run: copy every gradient into the accumulation buffer.
   const t0 = performance.now();
   let total = 0;
-  for (const g of compiled.gradOutputs) {
-    const d = result![g].data as Float32Array;
+  for (const out of compiled.gradOutputs) {
+    const d = result![typeof out === 'string' ? out : out.rows].data as Float32Array;
     const acc = new Float32Array(d.length);
     for (let j = 0; j < d.length; j++) acc[j] = d[j] * 1;
     total += d.length;

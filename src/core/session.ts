@@ -241,18 +241,38 @@ export class TrainingSession {
   }
 
   /**
-   * Output bindings for the training run: every gradient output is a pre-allocated tensor over its slice of `target`
-   * (laid out like gradBuffer), so ORT writes the gradients there and no fresh result buffers are made per step.
+   * Output bindings for the training run: every dense gradient output is a pre-allocated tensor over its slice of
+   * `target` (laid out like gradBuffer), so ORT writes the gradients there; row gradients (embeddings) come back as
+   * rows and indices, added into their slice by scatterRows.
    */
   private gradFetches(target: Float32Array): ort.InferenceSession.FetchesType {
     const fetches: Record<string, ort.Tensor | null> = { [LOSS]: null, [this.compiled.prediction]: null };
-    let offset = 0;
-    this.compiled.gradOutputs.forEach((name, i) => {
+    this.compiled.gradOutputs.forEach((out, i) => {
       const p = this.trainable[i];
-      fetches[name] = new ort.Tensor('float32', target.subarray(offset, offset + p.grad.length), this.compiled.info.get(p.name)!.shape);
-      offset += p.grad.length;
+      if (typeof out !== 'string') fetches[out.indices] = fetches[out.rows] = null;
+      else fetches[out] = new ort.Tensor('float32', this.slice(target, i), this.compiled.info.get(p.name)!.shape);
     });
     return fetches as ort.InferenceSession.FetchesType;
+  }
+
+  /** Trainable parameter i's part of a buffer laid out like gradBuffer. */
+  private slice(buffer: Float32Array, i: number): Float32Array {
+    const p = this.trainable[i], offset = p.data.byteOffset / 4 - this.buffer.byteOffset / 4;
+    return buffer.subarray(offset, offset + p.data.length);
+  }
+
+  /** Sums each row gradient's rows into its parameter's slice of `target` (zeroed first), in order, as ScatterND-add. */
+  private scatterRows(result: ort.InferenceSession.ReturnType, target: Float32Array): void {
+    this.compiled.gradOutputs.forEach((out, i) => {
+      if (typeof out === 'string') return;
+      const slice = this.slice(target, i).fill(0);
+      const n = this.compiled.info.get(this.trainable[i].name)!.shape[0] as number, size = slice.length / n;
+      const indices = result[out.indices].data as BigInt64Array, rows = result[out.rows].data as Float32Array;
+      for (let k = 0; k < indices.length; k++) {
+        const r = Number(indices[k]), base = (r < 0 ? r + n : r) * size, from = k * size;
+        for (let j = 0; j < size; j++) slice[base + j] += rows[from + j];
+      }
+    });
   }
 
   private directFetches?: ort.InferenceSession.FetchesType;
@@ -294,6 +314,7 @@ export class TrainingSession {
     }
     const fetches = direct ? (this.directFetches ??= this.gradFetches(this.gradBuffer)) : this.scratch!.fetches;
     const result = await this.trainSession.run(this.feedsFor(this.trainSession, data), fetches);
+    this.scatterRows(result, direct ? this.gradBuffer : this.scratch!.buffer);
     const loss = Number((result[LOSS].data as Float32Array)[0]);
     if (!Number.isFinite(loss)) {
       this.resetPending = true; // the direct path has already overwritten the gradients: never add to them

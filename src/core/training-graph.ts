@@ -9,7 +9,7 @@ import { Emitter } from './autodiff/emitter.js';
 import type { ValueInfo } from './autodiff/rule.js';
 import { UserError } from './onnx/errors.js';
 import { checkOpset, cloneSharingInitializers, defaultOpset } from './onnx/model.js';
-import { makeAttributes } from './onnx/attributes.js';
+import { attrString, makeAttributes } from './onnx/attributes.js';
 import { DT, isFloatType, makeTensor, tensorValues, type TypedArray } from './onnx/tensor.js';
 import { makeValueInfo, readValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
@@ -311,7 +311,8 @@ export interface TrainingModels {
   eval: ModelProto;
   /** Trainable parameters that affect the loss, in the order of the gradient outputs. */
   params: string[];
-  gradOutputs: string[];
+  /** Each param's gradient output: the dense gradient, or (embeddings) the rows their Gather read and where. */
+  gradOutputs: GradOutput[];
   /** Parameters asked to train that have no path to the loss (they are left frozen). */
   noGradient: string[];
   /** Where their gradient stops on its way, when a path reaches the loss through ops with no gradient. */
@@ -326,6 +327,26 @@ export interface TrainingModels {
   classes?: number;
   /** Seconds spent running the shape probe, and building the graphs around it. */
   seconds: { probe: number; graph: number };
+}
+
+/** A gradient output: dense, or the rows an embedding Gather read (in order) and their row indices (int64). */
+export type GradOutput = string | { indices: string; rows: string };
+
+/**
+ * The indices and rows of `grad`, when it is a ScatterND-add of rows into zeros shaped like `param` (the Gather
+ * rule's embedding gradient, one use). A vocabulary's dense gradient is mostly zeros that ONNX Runtime writes and
+ * onnxruntime-node then copies out again; the rows are batch × sequence × hidden, and the session adds them up.
+ */
+function scatteredRows(graph: GraphProto, grad: string, param: string): { indices: string; rows: string } | undefined {
+  const producer = (v: string) => graph.node.find((n) => n.output.includes(v));
+  // The Gather rule's axis-0 scatter (GatherND's scatters index elements, not rows).
+  const scatter = producer(grad);
+  if (scatter?.opType !== 'ScatterND' || !scatter.docString.startsWith('gradient of Gather ') || attrString(scatter, 'reduction', 'none') !== 'add') return undefined;
+  const zeros = producer(scatter.input[0]);
+  const shape = zeros?.opType === 'ConstantOfShape' ? producer(zeros.input[0]) : undefined;
+  const value = zeros?.attribute.find((a) => a.name === 'value')?.t;
+  if (shape?.opType !== 'Shape' || shape.input[0] !== param || shape.attribute.length || !value || !(tensorValues(value) as Float32Array).every((v) => v === 0)) return undefined;
+  return { indices: scatter.input[1], rows: scatter.input[2] };
 }
 
 export interface CompileOptions {
@@ -396,12 +417,19 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
   tg.node.push(...backward.nodes);
   tg.initializer.push(...backward.initializers);
   // Gradients can share a value (Add passes g to both inputs): give each its own named output.
-  const gradOutputs = params.map((p) => `grad.${p}`);
-  params.forEach((p, i) => {
-    tg.node.push(create(NodeProtoSchema, { opType: 'Identity', name: `${gradOutputs[i]}/output`, input: [backward.grads.get(p)!], output: [gradOutputs[i]] }));
-    const pInfo = info.get(p)!;
-    tg.output.push(makeValueInfo(gradOutputs[i], pInfo.dtype, pInfo.shape));
+  const output = (value: string, name: string, dtype: number, dims?: (number | string)[]) => {
+    tg.node.push(create(NodeProtoSchema, { opType: 'Identity', name: `${name}/output`, input: [value], output: [name] }));
+    tg.output.push(makeValueInfo(name, dtype, dims));
+    return name;
+  };
+  const gradOutputs = params.map((p): GradOutput => {
+    const pInfo = info.get(p)!, g = backward.grads.get(p)!;
+    const rows = pInfo.dtype === DT.FLOAT ? scatteredRows(tg, g, p) : undefined;
+    if (!rows) return output(g, `grad.${p}`, pInfo.dtype, pInfo.shape);
+    return { indices: output(rows.indices, `grad.${p}.indices`, DT.INT64), rows: output(rows.rows, `grad.${p}.rows`, DT.FLOAT) };
   });
+  // The scatters whose rows are output instead, with the zeros they filled, are no longer needed.
+  if (gradOutputs.some((o) => typeof o !== 'string')) pruneTo(tg, tg.output.map((o) => o.name));
   const classes = loss.kind === 'cross-entropy' ? info.get(loss.logits)?.shape.at(-1) : undefined;
   const noGradientReason = noGradientStops.length ? `gradient stops at ${describeStops(noGradientStops, info)}` : undefined;
   const seconds = { probe, graph: (performance.now() - start) / 1e3 - probe };
