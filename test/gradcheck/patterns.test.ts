@@ -89,3 +89,80 @@ for (const c of cases) {
     },
   }));
 }
+
+// tanh-GELU (float64 graphs: Tanh and Pow have double kernels).
+const K = Math.sqrt(2 / Math.PI), C = 0.044715;
+const tanhGelu = (x: Tensor64, m = 0.5, b = 1, k = K, c = C) => map(x, (v) => m * v * (b + Math.tanh(k * (v + c * v ** 3))));
+/** u = k·(x + c·x³), t = tanh(u), a = t + 1, as the GPT-2 fixture exports them (x³ = x·(x·x)). */
+const tanhInner = (x: string) => [
+  node('Mul', [x, x], ['sq']), node('Mul', [x, 'sq'], ['x3']), node('Mul', ['c_c', 'x3'], ['p']),
+  node('Add', [x, 'p'], ['v']), node('Mul', ['c_k', 'v'], ['u']), node('Tanh', ['u'], ['t']), node('Add', ['c_one', 't'], ['a']),
+];
+/** The GPT-2 fixture's tanh-GELU: 0.5·(x·a). */
+const gpt2Gelu = (x: string, y: string) => [...tanhInner(x), node('Mul', [x, 'a'], ['xa']), node('Mul', ['c_half', 'xa'], [y])];
+const tanhConstants = { c_c: scalar(C), c_k: scalar(K), c_one: scalar(1), c_half: scalar(0.5) };
+/** Hugging Face's NewGELUActivation as TorchScript exports it, the form onnxruntime fuses: Pow(x, 3), (0.5·x)·a. */
+const hfGelu = [
+  node('Pow', ['x', 'c_three'], ['x3']), node('Mul', ['x3', 'c_c'], ['p']), node('Add', ['x', 'p'], ['v']),
+  node('Mul', ['v', 'c_k'], ['u']), node('Tanh', ['u'], ['t']), node('Add', ['t', 'c_one'], ['a']),
+  node('Mul', ['c_half', 'x'], ['xh']), node('Mul', ['xh', 'a'], ['y']),
+];
+const TX = affine(rand(3, 4), 3, 0);
+
+const tanhCases: (GraphCase & { name: string; fused: boolean; xOnly?: boolean })[] = [
+  {
+    name: 'GPT-2 fixture form (from the forward\'s u and a)', fused: true, nodes: gpt2Gelu('x', 'y'),
+    inputs: { x: TX, ...tanhConstants }, outputs: ['y'], reference: (v) => [tanhGelu(v.x)],
+  },
+  {
+    name: 'Hugging Face form (x only)', fused: true, xOnly: true, nodes: hfGelu,
+    inputs: { x: TX, ...tanhConstants, c_three: scalar(3) }, outputs: ['y'], reference: (v) => [tanhGelu(v.x)],
+  },
+  {
+    // x also read outside the pattern: its two gradients add up.
+    name: 'x read elsewhere too', fused: true, nodes: [...gpt2Gelu('x', 'y'), node('Mul', ['x', 'x'], ['x2'])],
+    inputs: { x: TX, ...tanhConstants }, outputs: ['y', 'x2'], reference: (v) => [tanhGelu(v.x), map(v.x, (t) => t * t)],
+  },
+  {
+    // Other constants, x³ = (x·x)·x, Add(p, x): 2·x·(0.5 + tanh(1.3·(x + 0.1·x³))).
+    name: 'other constants, operands swapped', fused: true,
+    nodes: [
+      node('Mul', ['x', 'x'], ['sq']), node('Mul', ['sq', 'x'], ['x3']), node('Mul', ['x3', 'c_c'], ['p']),
+      node('Add', ['p', 'x'], ['v']), node('Mul', ['v', 'c_k'], ['u']), node('Tanh', ['u'], ['t']),
+      node('Add', ['t', 'c_one'], ['a']), node('Mul', ['a', 'c_half'], ['ah']), node('Mul', ['x', 'ah'], ['y']),
+    ],
+    inputs: { x: TX, c_c: scalar(0.1), c_k: scalar(1.3), c_one: scalar(0.5), c_half: scalar(2) }, outputs: ['y'],
+    reference: (v) => [tanhGelu(v.x, 2, 0.5, 1.3, 0.1)],
+  },
+  {
+    // Near-patterns, left to the per-op rules: the Tanh output is read elsewhere too...
+    name: 'not fused: Tanh output also an output', fused: false, nodes: gpt2Gelu('x', 'y'),
+    inputs: { x: TX, ...tanhConstants }, outputs: ['y', 't'],
+    reference: (v) => [tanhGelu(v.x), map(v.x, (t) => Math.tanh(K * (t + C * t ** 3)))],
+  },
+  {
+    // ... the power is not 3...
+    name: 'not fused: Pow(x, 2)', fused: false, nodes: hfGelu,
+    inputs: { x: TX, ...tanhConstants, c_three: scalar(2) }, outputs: ['y'],
+    reference: (v) => [map(v.x, (t) => 0.5 * t * (1 + Math.tanh(K * (t + C * t * t))))],
+  },
+  {
+    // ... or the cube is of another tensor than the one multiplied.
+    name: 'not fused: cube of another tensor', fused: false, nodes: [...tanhInner('z').slice(0, 3), ...gpt2Gelu('x', 'y').slice(3)],
+    inputs: { x: TX, z: TX, ...tanhConstants }, outputs: ['y'],
+    reference: (v) => [map(v.x, (t, i) => 0.5 * t * (1 + Math.tanh(K * (t + C * v.z.data[i] ** 3))))],
+  },
+];
+
+for (const c of tanhCases) {
+  test(`tanh-GELU pattern: ${c.name}`, () => gradcheck({
+    ...c,
+    inspect: (back) => {
+      assert.equal(origins(back).has('TanhGelu'), c.fused, `origins: ${[...origins(back)]}`);
+      assert.equal(origins(back).has('Tanh'), !c.fused, `origins: ${[...origins(back)]}`);
+      // The fusable form reads x only, so that onnxruntime can fuse the forward; the other, the forward's u and a.
+      const read = new Set(back.nodes.flatMap((n) => n.input));
+      if (c.fused) assert.equal(['u', 'a'].some((v) => read.has(v)), !c.xOnly, `reads: ${[...read]}`);
+    },
+  }));
+}
