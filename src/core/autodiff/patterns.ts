@@ -81,6 +81,22 @@ function mulTree(last: NodeProto, graph: GraphView): { muls: NodeProto[]; m: num
   return tensors.length === 2 ? { muls, m, tensors } : undefined;
 }
 
+type MulTree = NonNullable<ReturnType<typeof mulTree>>;
+
+/**
+ * Each way a GELU's product `tree` splits into x and a = b + op(·) (b a scalar): the Add, b, and the `op` node,
+ * where a and op's output are read only inside the group.
+ */
+function* gates(tree: MulTree, op: string, graph: GraphView): Generator<{ x: string; a: string; add: NodeProto; b: number; inner: NodeProto }> {
+  for (const [x, a] of [tree.tensors, [...tree.tensors].reverse()]) {
+    const add = graph.producer(a);
+    const addOps = withScalar(add, 'Add', graph);
+    if (!add || !addOps || !graph.only(a, tree.muls.find((n) => n.input.includes(a))!)) continue;
+    const inner = graph.producer(addOps[0]);
+    if (inner?.opType === op && graph.only(addOps[0], add)) yield { x, a, add, b: addOps[1], inner };
+  }
+}
+
 /**
  * erf-GELU as exported by TorchScript: y = m·x·a with a = b + erf(d), d = x/c (or x·s), the two Muls in any
  * association and operand order (`Mul(Mul(x, a), 0.5)`, `Mul(Mul(x, 0.5), a)`, ...), m, b, c scalar constants.
@@ -97,18 +113,13 @@ function mulTree(last: NodeProto, graph: GraphView): { muls: NodeProto[]; m: num
 export const erfGelu: Pattern = (last, graph) => {
   const tree = mulTree(last, graph);
   if (!tree) return undefined;
-  const { muls, m, tensors } = tree;
-  for (const [x, a] of [tensors, [...tensors].reverse()]) {
-    const add = graph.producer(a);
-    const addOps = withScalar(add, 'Add', graph);
-    if (!add || !addOps || !graph.only(a, muls.find((n) => n.input.includes(a))!)) continue;
-    const erf = graph.producer(addOps[0]);
-    if (erf?.opType !== 'Erf' || !graph.only(addOps[0], add)) continue;
+  const { muls, m } = tree;
+  for (const { x, a, add, b, inner: erf } of gates(tree, 'Erf', graph)) {
     const scale = graph.producer(erf.input[0]);
     const div = withScalar(scale, 'Div', graph), mul = withScalar(scale, 'Mul', graph);
     const s = div ? 1 / div[1] : mul?.[1];
     if (!scale || s === undefined || (div ?? mul)![0] !== x || !graph.only(erf.input[0], erf)) continue;
-    const d = erf.input[0], b = addOps[1];
+    const d = erf.input[0];
     const y = last.output[0];
     const node = create(NodeProtoSchema, { opType: 'ErfGelu', name: last.name, input: [x], output: [y] });
     return {
@@ -167,13 +178,8 @@ const SQRT_2_PI = Math.sqrt(2 / Math.PI);
 export const tanhGelu: Pattern = (last, graph) => {
   const tree = mulTree(last, graph);
   if (!tree) return undefined;
-  const { muls, m, tensors } = tree;
-  for (const [x, a] of [tensors, [...tensors].reverse()]) {
-    const add = graph.producer(a);
-    const addOps = withScalar(add, 'Add', graph);
-    if (!add || !addOps || !graph.only(a, muls.find((n) => n.input.includes(a))!)) continue;
-    const tanh = graph.producer(addOps[0]);
-    if (tanh?.opType !== 'Tanh' || !graph.only(addOps[0], add)) continue;
+  const { muls, m } = tree;
+  for (const { x, a, add, b, inner: tanh } of gates(tree, 'Tanh', graph)) {
     const u = tanh.input[0], scale = graph.producer(u), kOps = withScalar(scale, 'Mul', graph);
     if (!scale || !kOps || !graph.only(u, tanh)) continue;
     const v = kOps[0], sum = graph.producer(v);
@@ -183,7 +189,7 @@ export const tanhGelu: Pattern = (last, graph) => {
     if (!pMul || !cOps || !graph.only(p!, sum)) continue;
     const x3 = cube(cOps[0], graph);
     if (!x3 || x3.x !== x || !graph.only(cOps[0], pMul)) continue;
-    const b = addOps[1], k = kOps[1], cc = cOps[1];
+    const k = kOps[1], cc = cOps[1];
     const near = (v: number, w: number) => Math.abs(v - w) < 1e-6;
     const fusable = x3.nodes[0].opType === 'Pow' && muls[1].input.includes(x) && !muls[1].input.includes(a) &&
       m === 0.5 && b === 1 && near(k, SQRT_2_PI) && near(cc, 0.044715);
