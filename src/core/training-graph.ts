@@ -4,8 +4,8 @@ import {
   type GraphProto, type ModelProto, type NodeProto, type TensorProto,
 } from 'onnx-buf';
 import ort from 'onnxruntime-node';
-import { buildBackward, gradientStops, MS_DOMAIN, valuesRequiringGrad, withSavedOutputs } from './autodiff/backward.js';
-import { Emitter } from './autodiff/emitter.js';
+import { buildBackward, gradientStops, valuesRequiringGrad, withSavedOutputs } from './autodiff/backward.js';
+import { Emitter, MS_DOMAIN } from './autodiff/emitter.js';
 import type { ValueInfo } from './autodiff/rule.js';
 import { UserError } from './onnx/errors.js';
 import { checkOpset, cloneSharingInitializers, defaultOpset } from './onnx/model.js';

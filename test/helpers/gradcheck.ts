@@ -18,7 +18,8 @@ import {
   GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from 'onnx-buf';
 import ort from 'onnxruntime-node';
-import { buildBackward, MS_DOMAIN, withSavedOutputs, type BackwardResult } from '../../src/core/autodiff/backward.js';
+import { buildBackward, withSavedOutputs, type BackwardResult } from '../../src/core/autodiff/backward.js';
+import { MS_DOMAIN } from '../../src/core/autodiff/emitter.js';
 import { makeAttributes, type Attrs } from '../../src/core/onnx/attributes.js';
 import { serializeModel } from '../../src/core/onnx/model.js';
 import { DT, makeTensor } from '../../src/core/onnx/tensor.js';

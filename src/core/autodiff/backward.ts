@@ -31,9 +31,6 @@ export interface BackwardResult {
   savedOutputs: Map<string, string[]>;
 }
 
-/** The contrib-op domain some rules emit (ONNX Runtime's CPU kernels), to import where the backward nodes use it. */
-export const MS_DOMAIN = 'com.microsoft';
-
 /** The forward nodes of the training graph: those in `saved` with the optional outputs the backward reads. */
 export function withSavedOutputs(nodes: NodeProto[], saved: Map<string, string[]>): NodeProto[] {
   return nodes.map((n) => {

@@ -8,6 +8,9 @@ import { makeValueInfo } from '../onnx/value-info.js';
  * Appends ONNX nodes with fresh names and hides opset differences (axes as attribute or input).
  * Gradient rules only talk to this, so they never build protobuf messages themselves.
  */
+/** The contrib-op domain some rules emit (ONNX Runtime's CPU kernels), to import where the backward nodes use it. */
+export const MS_DOMAIN = 'com.microsoft';
+
 export class Emitter {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];

@@ -1,5 +1,6 @@
 import { f as fAttr } from '../../onnx/attributes.js';
 import { DT } from '../../onnx/tensor.js';
+import { MS_DOMAIN } from '../emitter.js';
 import type { RuleContext, RuleTable } from '../rule.js';
 
 /** Swaps the last two axes of a value of the given rank. */
@@ -39,7 +40,7 @@ function matmulGrad(c: RuleContext): (string | undefined)[] {
   // fusion takes, a copy per gradient (BERT-mini: 8 transposes, session.run ~2.5% less). Float64 has no kernel for it.
   const fused = c.dtype(a) === DT.FLOAT && gRank >= 3;
   const product = (x: string, y: string, xRank: number, yRank: number, trans: 'transA' | 'transB') => fused
-    ? e.op('FusedMatMul', [x, y], { [trans]: 1 }, 'com.microsoft')
+    ? e.op('FusedMatMul', [x, y], { [trans]: 1 }, MS_DOMAIN)
     : e.op('MatMul', trans === 'transA' ? [swapLast(c, x, xRank), y] : [x, swapLast(c, y, yRank)]);
   let da: string | undefined, db: string | undefined;
   if (c.needsGrad(0)) {
