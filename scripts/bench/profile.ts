@@ -16,6 +16,7 @@ import { parameterInfos, matchesAny } from '../../src/core/module-tree.js';
 import { serializeModel } from '../../src/core/onnx/model.js';
 import { compileTraining, prepareModel } from '../../src/core/training-graph.js';
 import { tensorValues } from '../../src/core/onnx/tensor.js';
+import { gradientOrigin } from '../../src/core/autodiff/backward.js';
 import { ortSessionOptions, TrainingSession } from '../../src/core/session.js';
 import { BERT_MINI, buildBert } from './bert.js';
 import { batchFeeds, makeBatch } from './data.js';
@@ -105,8 +106,10 @@ async function main(): Promise<void> {
     console.log(`  ${op.padEnd(22)} ${(us / nRuns / 1e3).toFixed(1).padStart(8)}  ${((100 * us) / nRuns / 1e3 / kernelTotal).toFixed(1).padStart(5)}%`);
   }
   const phase = (name: string) => (name.startsWith('grad/') ? 'backward' : name.startsWith('loss/') ? 'loss' : 'forward');
-  // Backward nodes say which forward node they are the gradient of (docString, see autodiff/backward.ts).
-  const origin = new Map(compiled.train.graph!.node.map((n) => [n.name, n.docString.startsWith('gradient of ') ? `grad ${n.docString.split(' ')[2]}` : `fwd ${n.opType}`]));
+  const origin = new Map(compiled.train.graph!.node.map((n) => {
+    const of = gradientOrigin(n);
+    return [n.name, of ? `grad ${of}` : `fwd ${n.opType}`];
+  }));
   const byOrigin = new Map<string, number>();
   for (const [name, { op, us }] of byNode) {
     if (['MatMul', 'FusedMatMul', 'Gemm'].includes(op)) continue;

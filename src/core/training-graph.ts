@@ -4,7 +4,7 @@ import {
   type GraphProto, type ModelProto, type NodeProto, type TensorProto,
 } from 'onnx-buf';
 import ort from 'onnxruntime-node';
-import { buildBackward, gradientStops, valuesRequiringGrad, withSavedOutputs } from './autodiff/backward.js';
+import { buildBackward, gradientOrigin, gradientStops, valuesRequiringGrad, withSavedOutputs } from './autodiff/backward.js';
 import { Emitter, MS_DOMAIN } from './autodiff/emitter.js';
 import type { ValueInfo } from './autodiff/rule.js';
 import { UserError } from './onnx/errors.js';
@@ -341,7 +341,7 @@ function scatteredRows(graph: GraphProto, grad: string, param: string): { indice
   const producer = (v: string) => graph.node.find((n) => n.output.includes(v));
   // The Gather rule's axis-0 scatter (GatherND's scatters index elements, not rows).
   const scatter = producer(grad);
-  if (scatter?.opType !== 'ScatterND' || !scatter.docString.startsWith('gradient of Gather ') || attrString(scatter, 'reduction', 'none') !== 'add') return undefined;
+  if (scatter?.opType !== 'ScatterND' || gradientOrigin(scatter) !== 'Gather' || attrString(scatter, 'reduction', 'none') !== 'add') return undefined;
   const zeros = producer(scatter.input[0]);
   const shape = zeros?.opType === 'ConstantOfShape' ? producer(zeros.input[0]) : undefined;
   const value = zeros?.attribute.find((a) => a.name === 'value')?.t;

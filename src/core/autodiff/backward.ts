@@ -42,6 +42,17 @@ export function withSavedOutputs(nodes: NodeProto[], saved: Map<string, string[]
   });
 }
 
+/**
+ * Backward nodes name, in their docString, the forward op they are the gradient of (profiles group kernel time by
+ * it: scripts/bench/profile.ts; the compiler recognises the Gather rule's scatter by it).
+ */
+const GRADIENT_OF = 'gradient of ';
+
+/** The forward op type a backward node is the gradient of ('Sum' for the sum of a value's contributions). */
+export function gradientOrigin(node: NodeProto): string | undefined {
+  return node.docString.startsWith(GRADIENT_OF) ? node.docString.slice(GRADIENT_OF.length).split(' ')[0] : undefined;
+}
+
 export class UnsupportedOpsError extends UserError {
   constructor(readonly nodes: { opType: string; name: string }[]) {
     const byOp = new Map<string, string[]>();
@@ -160,7 +171,7 @@ export function buildBackward(graph: GraphProto, opts: BackwardOptions): Backwar
     if (!parts || parts.length === 0) return undefined;
     if (parts.length > 1) {
       contributions.set(value, [e.op('Sum', parts)]);
-      e.nodes.at(-1)!.docString = 'gradient of Sum (contributions)';
+      e.nodes.at(-1)!.docString = `${GRADIENT_OF}Sum (contributions)`;
     }
     return contributions.get(value)![0];
   };
@@ -200,8 +211,7 @@ export function buildBackward(graph: GraphProto, opts: BackwardOptions): Backwar
     const before = e.nodes.length;
     try {
       gradIns = rule.grad(ctx);
-      // Which forward node each backward node is for (profiles group kernel time by it: scripts/bench/profile.ts).
-      for (let j = before; j < e.nodes.length; j++) e.nodes[j].docString = `gradient of ${node.opType} ${node.name}`;
+      for (let j = before; j < e.nodes.length; j++) e.nodes[j].docString = `${GRADIENT_OF}${node.opType} ${node.name}`;
     } catch (err) {
       throw new UserError(`cannot differentiate ${node.opType} node '${node.name}': ${(err as Error).message}`);
     }
