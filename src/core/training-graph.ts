@@ -15,7 +15,7 @@ import { makeValueInfo, readValueInfo } from './onnx/value-info.js';
 import { isOpaqueName } from './module-tree.js';
 import { ifToWhere, normalizeGraph, RELAXED_BATCH, relaxFixedBatch } from './onnx/normalize.js';
 import { UPGRADE_TARGET, upgradeModel } from './onnx/upgrade/index.js';
-import { allInputs, subgraphsOf } from './onnx/walk.js';
+import { allInputs, producersOf, subgraphsOf } from './onnx/walk.js';
 import { classificationHead, type ClassificationHead } from './loss-head.js';
 import { ORT_TYPES, probeShapes, type Feeds } from './shape-probe.js';
 
@@ -288,8 +288,7 @@ function noParameterReason(graph: GraphProto, prediction: string, asked: number,
     return `the loss does not depend on any trainable parameter through differentiable ops: gradient stops at ${describeStops(stops, info)}`
       + ` (no gradient flows back through ${stops.length > 1 ? 'them' : 'it'}); set "modelOutput" to a value before it`;
   }
-  const producers = new Map<string, NodeProto>();
-  for (const n of graph.node) for (const o of n.output) producers.set(o, n);
+  const producers = producersOf(graph.node);
   // The nearest control-flow node upstream of the prediction (breadth first).
   let node: NodeProto | undefined;
   const queue = [prediction], seen = new Set(queue);
@@ -337,13 +336,12 @@ export type GradOutput = string | { indices: string; rows: string };
  * rule's embedding gradient, one use). A vocabulary's dense gradient is mostly zeros that ONNX Runtime writes and
  * onnxruntime-node then copies out again; the rows are batch × sequence × hidden, and the session adds them up.
  */
-function scatteredRows(graph: GraphProto, grad: string, param: string): { indices: string; rows: string } | undefined {
-  const producer = (v: string) => graph.node.find((n) => n.output.includes(v));
+function scatteredRows(producers: Map<string, NodeProto>, grad: string, param: string): { indices: string; rows: string } | undefined {
   // The Gather rule's axis-0 scatter (GatherND's scatters index elements, not rows).
-  const scatter = producer(grad);
+  const scatter = producers.get(grad);
   if (scatter?.opType !== 'ScatterND' || gradientOrigin(scatter) !== 'Gather' || attrString(scatter, 'reduction', 'none') !== 'add') return undefined;
-  const zeros = producer(scatter.input[0]);
-  const shape = zeros?.opType === 'ConstantOfShape' ? producer(zeros.input[0]) : undefined;
+  const zeros = producers.get(scatter.input[0]);
+  const shape = zeros?.opType === 'ConstantOfShape' ? producers.get(zeros.input[0]) : undefined;
   const value = zeros?.attribute.find((a) => a.name === 'value')?.t;
   if (shape?.opType !== 'Shape' || shape.input[0] !== param || shape.attribute.length || !value || !(tensorValues(value) as Float32Array).every((v) => v === 0)) return undefined;
   return { indices: scatter.input[1], rows: scatter.input[2] };
@@ -422,9 +420,10 @@ export async function compileTraining(prepared: ModelProto, opts: CompileOptions
     tg.output.push(makeValueInfo(name, dtype, dims));
     return name;
   };
+  const producers = producersOf(tg.node);
   const gradOutputs = params.map((p): GradOutput => {
     const pInfo = info.get(p)!, g = backward.grads.get(p)!;
-    const rows = pInfo.dtype === DT.FLOAT ? scatteredRows(tg, g, p) : undefined;
+    const rows = pInfo.dtype === DT.FLOAT ? scatteredRows(producers, g, p) : undefined;
     if (!rows) return output(g, `grad.${p}`, pInfo.dtype, pInfo.shape);
     return { indices: output(rows.indices, `grad.${p}.indices`, DT.INT64), rows: output(rows.rows, `grad.${p}.rows`, DT.FLOAT) };
   });

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { NodeProtoSchema, type NodeProto, type TensorProto } from 'onnx-buf';
 import { isFloatType, tensorValues } from '../onnx/tensor.js';
+import { producersOf } from '../onnx/walk.js';
 import type { GradRule } from './rule.js';
 
 /**
@@ -27,12 +28,9 @@ export interface GraphView {
 export type Pattern = (last: NodeProto, graph: GraphView) => Fused | undefined;
 
 export function graphView(nodes: NodeProto[], outputs: string[], constants: Map<string, TensorProto>): GraphView {
-  const producers = new Map<string, NodeProto>();
+  const producers = producersOf(nodes);
   const readers = new Map<string, NodeProto[]>();
-  for (const n of nodes) {
-    for (const o of n.output) producers.set(o, n);
-    for (const i of n.input) readers.set(i, [...(readers.get(i) ?? []), n]);
-  }
+  for (const n of nodes) for (const i of n.input) readers.set(i, [...(readers.get(i) ?? []), n]);
   const graphOutputs = new Set(outputs);
   return {
     producer: (v) => producers.get(v),

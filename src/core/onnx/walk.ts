@@ -1,6 +1,13 @@
 import type { GraphProto, NodeProto } from 'onnx-buf';
 
 /** The subgraphs of a node (If's branches, Loop's and Scan's bodies, any graph attribute). */
+/** The node that computes each value (of this graph's nodes, not their subgraphs'). */
+export function producersOf(nodes: NodeProto[]): Map<string, NodeProto> {
+  const producers = new Map<string, NodeProto>();
+  for (const n of nodes) for (const o of n.output) producers.set(o, n);
+  return producers;
+}
+
 export function subgraphsOf(node: NodeProto): GraphProto[] {
   const out: GraphProto[] = [];
   for (const a of node.attribute) {
